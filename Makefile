@@ -1,0 +1,43 @@
+# Two commands matter: `make chat` (the bot, locally, no token) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: chat test run bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP)
+
+chat: $(STAMP)
+	@$(BIN)/kcert-bot chat
+
+run: $(STAMP)
+	$(BIN)/kcert-bot run
+
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/certs.py
+	$(BIN)/python bench/faq.py
+	$(BIN)/python bench/flows.py
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy bot/certs faq
+
+clean:
+	rm -rf $(VENV)

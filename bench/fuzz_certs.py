@@ -1,0 +1,115 @@
+"""Fuzz the certificate core with mutated valid files; exit 1 on any non-CertificateError.
+
+Every input goes through classify → assemble → unlock (right and wrong password).
+Run: .venv/bin/python bench/fuzz_certs.py --count 10000 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import random
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.certs import CertificateError, assemble, classify, unlock  # noqa: E402
+from bot.certs.testgen import generate_test_certificate  # noqa: E402
+
+
+def mutate(rng: random.Random, data: bytes) -> bytes:
+    buf = bytearray(data)
+    op = rng.choice(
+        ["flip", "flips", "truncate", "overwrite", "insert", "delete", "random", "length"]
+    )
+    if op == "flip" and buf:
+        buf[rng.randrange(len(buf))] ^= 1 << rng.randrange(8)
+    elif op == "flips" and buf:
+        for _ in range(rng.randint(2, 32)):
+            buf[rng.randrange(len(buf))] ^= 1 << rng.randrange(8)
+    elif op == "truncate":
+        buf = buf[: rng.randrange(len(buf) + 1)]
+    elif op == "overwrite" and buf:
+        at = rng.randrange(len(buf))
+        buf[at : at + 8] = rng.randbytes(rng.randint(1, 8))
+    elif op == "insert":
+        at = rng.randrange(len(buf) + 1)
+        buf[at:at] = rng.randbytes(rng.randint(1, 32))
+    elif op == "delete" and buf:
+        at = rng.randrange(len(buf))
+        del buf[at : at + rng.randint(1, 32)]
+    elif op == "length" and len(buf) > 4:
+        # aim at DER length bytes: small positions hold the outer headers
+        at = rng.randrange(min(len(buf), 64))
+        buf[at] = rng.choice([0x00, 0x7F, 0x80, 0x81, 0x82, 0x84, 0x85, 0xFF])
+    else:
+        buf = bytearray(rng.randbytes(rng.randint(0, max(1, len(data)))))
+    return bytes(buf)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    password = "fuzz-Pw1!"
+    gens = [
+        generate_test_certificate(fmt=fmt, key_size=1024, password=password)
+        for fmt in ("seed-sha1", "seed-cbc", "pbes2-seed", "pbes2-aes", "pfx")
+    ]
+    base = gens[0]
+    corpus: list[tuple[str, bytes]] = []
+    for gen in gens:
+        corpus += [
+            ("signCert.der", gen.cert_der),
+            ("signPri.key", gen.key_blob),
+            ("x.zip", gen.zip_bytes),
+        ]
+        if gen.pfx:
+            corpus.append(("x.pfx", gen.pfx))
+
+    outcomes: collections.Counter[str] = collections.Counter()
+    unexpected: list[str] = []
+    start = time.perf_counter()
+    for index in range(args.count):
+        name, original = rng.choice(corpus)
+        data = mutate(rng, original)
+        try:
+            files = [classify(name, data)]
+            if name == "signPri.key":
+                files.insert(0, classify("signCert.der", base.cert_der))
+            elif name == "signCert.der":
+                files.append(classify("signPri.key", base.key_blob))
+            bundles = assemble(files).bundles
+            outcomes["assembled"] += 1
+            for bundle in bundles:
+                for attempt in (password, "wrong-password"):
+                    try:
+                        unlock(bundle, attempt)
+                        outcomes["unlocked"] += 1
+                    except CertificateError as exc:
+                        outcomes[f"unlock:{exc.code}"] += 1
+        except CertificateError as exc:
+            outcomes[exc.code] += 1
+        except Exception:  # the point of the exercise: count and show anything untyped
+            outcomes["UNEXPECTED"] += 1
+            if len(unexpected) < 5:
+                unexpected.append(f"#{index} {name}: {traceback.format_exc()}")
+    elapsed = time.perf_counter() - start
+
+    print(f"inputs: {args.count}  seed: {args.seed}  time: {elapsed:.1f} s")
+    for outcome, count in sorted(outcomes.items(), key=lambda item: -item[1]):
+        print(f"  {outcome:<32} {count:>7}")
+    print(f"unexpected exceptions: {outcomes['UNEXPECTED']}")
+    for report in unexpected:
+        print(report)
+    return 1 if outcomes["UNEXPECTED"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""The composition root: Settings → store, catalogs, FAQ, vault → telegram.ext.Application.
+
+The only module that wires things together; `run_bot` drives polling or a webhook until stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.flows import admin, certs, conversation, expiry, faq, menu
+from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services, say, tr
+from bot.processor import PerChatUpdateProcessor
+from bot.store import Store, open_database
+from bot.store.persistence import SqlitePersistence
+from bot.texts import Catalog
+from bot.vault import KeyVault
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Last resort: log without message content and apologise; never show a traceback."""
+    log.error("unhandled error: %s", type(context.error).__name__, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            svc = context.application.services  # type: ignore[attr-defined]
+            await say(
+                update,
+                context,
+                await tr(update, context, "common.error", phone=svc.settings.customer_center),
+            )
+        except TelegramError:
+            pass
+
+
+async def create_application(
+    settings: Settings, *, clock: Callable[[], float] | None = None
+) -> KcertApplication:
+    """Open the store and build the Application with every handler (not started yet)."""
+    db = await open_database(settings.database_path)
+    store = Store(db)
+    catalog = Catalog(settings.default_language)
+    services = Services(
+        settings=settings,
+        store=store,
+        catalog=catalog,
+        vault=KeyVault(settings.key_vault_ttl_seconds),
+        faq=faq.FaqService.from_settings(settings),
+    )
+    if clock is not None:
+        services.clock = clock
+    builder = (
+        ApplicationBuilder()
+        .application_class(KcertApplication)
+        .token(settings.bot_token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .persistence(SqlitePersistence(store))
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(PerChatUpdateProcessor())
+    )
+    app: KcertApplication = builder.build()  # type: ignore[assignment]
+    app.services = services
+
+    # One group, in order: the first handler that matches wins. The flows come first (they own
+    # their states), then the menu, the lists, the admin commands and the FAQ (free text), and
+    # last whatever nobody claimed: a stale or forged button, a stray upload.
+    app.add_handler(conversation.build(settings))
+    for handler in (*menu.handlers(), *certs.handlers(), *admin.handlers(), *faq.handlers()):
+        app.add_handler(handler)  # type: ignore[arg-type]
+    app.add_handler(CallbackQueryHandler(menu.stale_button))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.TEXT, faq.stray_input)
+    )
+    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    return app
+
+
+async def start_background(app: KcertApplication) -> None:
+    """Commands for both languages, expiry reminders, vault sweeping."""
+    try:
+        await menu.register_commands(app)
+    except TelegramError as exc:
+        log.warning("could not register commands: %s", type(exc).__name__)
+    expiry.schedule(app)
+
+
+async def startup(app: KcertApplication) -> None:
+    """initialize + start (+ post_init work) without polling: tests and chat mode use this."""
+    await app.initialize()
+    await start_background(app)
+    await app.start()
+
+
+async def shutdown(app: KcertApplication) -> None:
+    """Stop polling, flush persistence, close the store."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    await app.services.store.close()
+
+
+async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop`): polling, or a webhook when WEBHOOK_URL is set."""
+    app = await create_application(settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    await startup(app)
+    assert app.updater is not None
+    try:
+        if settings.webhook_url:
+            path = "telegram"
+            await app.updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=path,
+                webhook_url=f"{settings.webhook_url.rstrip('/')}/{path}",
+                secret_token=settings.webhook_secret or None,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
+            log.info("webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
+        else:
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=30)
+            log.info("polling for updates")
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await shutdown(app)

@@ -1,0 +1,283 @@
+"""Operator commands of the certificate core: `kcert-bot inspect` and `kcert-bot make-test-cert`.
+
+`bot/cli.py` dispatches to these two functions; each parses its own argv and returns the exit
+code (0 ok, 1 wrong password / key mismatch / failed identity check, 2 unusable input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.certs.errors import (
+    CertificateError,
+    FileTooLarge,
+    IdentityCheckUnavailable,
+    KeyMismatch,
+    NotACertificate,
+    WrongPassword,
+)
+from bot.certs.identity import verify_identity
+from bot.certs.unlock import unlock
+from bot.certs.upload import (
+    MAX_ARCHIVE_ENTRIES,
+    MAX_FILE_BYTES,
+    CertificateBundle,
+    UploadedFile,
+    assemble,
+    classify,
+)
+
+__all__ = ["inspect_command", "make_test_cert_command"]
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _read_path(path: Path) -> bytes:
+    if not path.is_file():
+        raise NotACertificate(f"Not a readable file: {path.name}")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise FileTooLarge()
+    with path.open("rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
+def _collect(paths: list[str]) -> list[UploadedFile]:
+    uploads: list[UploadedFile] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            # A cn= folder or an NPKI tree: take what classifies, skip the rest.
+            members = sorted(p for p in path.rglob("*") if p.is_file())[:MAX_ARCHIVE_ENTRIES]
+            for member in members:
+                try:
+                    uploads.append(classify(str(member.relative_to(path)), _read_path(member)))
+                except CertificateError:
+                    continue
+        else:
+            uploads.append(classify(path.name, _read_path(path)))
+    return uploads
+
+
+def _read_line() -> str | None:
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n") if line else None
+
+
+def _check(
+    bundle: CertificateBundle, password: str | None, identity: str | None
+) -> tuple[dict[str, Any], int]:
+    info = bundle.info
+    result: dict[str, Any] = {
+        "owner_name": info.owner_name,
+        "subject": info.subject_dn,
+        "issuer": info.issuer_dn,
+        "ca": info.ca,
+        "ca_name_ko": info.ca_name_ko,
+        "serial_hex": info.serial_hex,
+        "policy_oid": info.policy_oid,
+        "holder_type": info.holder_type,
+        "usage": info.usage,
+        "usage_purpose_ko": info.usage_purpose_ko,
+        "not_before": info.not_before.isoformat(),
+        "not_after": info.not_after.isoformat(),
+        "expired": info.expired,
+        "not_yet_valid": info.not_yet_valid,
+        "days_left": info.days_left,
+        "fingerprint_sha256": info.fingerprint_sha256,
+        "key_size": info.key_size,
+        "is_financial_certificate": info.is_financial_certificate,
+        "key_format": bundle.key_format,
+        "label": bundle.label,
+        "key_unlocked": None,
+        "key_matches": None,
+        "identity_verified": None,
+    }
+    code = EXIT_OK
+    if password is None:
+        return result, code
+    try:
+        unlocked = unlock(bundle, password)
+    except WrongPassword:
+        result["key_unlocked"] = False
+        return result, EXIT_REJECTED
+    except KeyMismatch:
+        result["key_unlocked"], result["key_matches"] = True, False
+        return result, EXIT_REJECTED
+    except CertificateError as exc:
+        result["key_error"] = exc.code
+        return result, EXIT_UNUSABLE
+    result["key_unlocked"], result["key_matches"] = True, True
+    if identity is not None:
+        try:
+            verified = verify_identity(bundle.cert_der, unlocked.random_num, identity)
+        except IdentityCheckUnavailable as exc:
+            result["identity_error"] = exc.code
+            return result, EXIT_UNUSABLE
+        except CertificateError as exc:
+            result["identity_error"] = exc.code
+            return result, EXIT_UNUSABLE
+        result["identity_verified"] = verified
+        code = EXIT_OK if verified else EXIT_REJECTED
+    return result, code
+
+
+def _yes_no(value: object) -> str:
+    return {True: "예 / yes", False: "아니오 / no", None: "-"}.get(value, str(value))  # type: ignore[call-overload]
+
+
+def _print_human(result: dict[str, Any]) -> None:
+    usage = "범용 / general" if result["usage"] == "general" else "용도제한 / restricted"
+    if result.get("usage_purpose_ko"):
+        usage += f" ({result['usage_purpose_ko']})"
+    lines = [
+        ("출처 / Source", result["label"]),
+        ("소유자 / Owner", result["owner_name"]),
+        ("주체 / Subject", result["subject"]),
+        ("발급자 / Issuer", f"{result['ca_name_ko']} ({result['ca']}) — {result['issuer']}"),
+        ("일련번호 / Serial", result["serial_hex"]),
+        ("정책 / Policy", result["policy_oid"] or "-"),
+        (
+            "구분 / Holder",
+            "법인 / corporate" if result["holder_type"] == "corporate" else "개인 / personal",
+        ),
+        ("용도 / Usage", usage),
+        ("유효기간 / Valid", f"{result['not_before']} ~ {result['not_after']}"),
+        ("남은 일수 / Days left", str(result["days_left"])),
+        ("만료 / Expired", _yes_no(result["expired"])),
+        ("키 / Key", f"RSA {result['key_size']}, {result['key_format'] or '-'}"),
+        ("지문 / SHA-256", result["fingerprint_sha256"]),
+    ]
+    if result["not_yet_valid"]:
+        lines.append(("아직 유효하지 않음 / Not yet valid", _yes_no(True)))
+    if result["is_financial_certificate"]:
+        lines.append(("금융인증서 / Financial cert", _yes_no(True)))
+    if result["key_unlocked"] is not None or "key_error" in result:
+        lines.append(("암호 확인 / Password", _yes_no(result["key_unlocked"])))
+        lines.append(("키 일치 / Key matches", _yes_no(result["key_matches"])))
+    if "key_error" in result:
+        lines.append(("키 오류 / Key error", result["key_error"]))
+    if result["identity_verified"] is not None or "identity_error" in result:
+        lines.append(("본인확인 / Identity", _yes_no(result["identity_verified"])))
+    if "identity_error" in result:
+        lines.append(("본인확인 오류 / Identity error", result["identity_error"]))
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label.ljust(width)}  {value}")
+
+
+def inspect_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kcert-bot inspect",
+        description="Show an NPKI certificate (signCert.der + signPri.key, .pfx/.p12, zip or folder).",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first stdin line"
+    )
+    parser.add_argument(
+        "--check-identity",
+        action="store_true",
+        help="read an identity number from the next stdin line and check the VID",
+    )
+    args = parser.parse_args(argv)
+    if args.check_identity and not args.password_stdin:
+        parser.error("--check-identity needs --password-stdin (R is inside the private key)")
+
+    try:
+        assembly = assemble(_collect(args.paths))
+        if not assembly.bundles:
+            raise NotACertificate(
+                "No complete certificate found; missing: "
+                + ", ".join(assembly.missing or ("cert",))
+            )
+    except CertificateError as exc:
+        return _print_error(exc.code, exc.message, args.json)
+
+    password = _read_line() if args.password_stdin else None
+    identity = _read_line() if args.check_identity else None
+    if args.password_stdin and password is None:
+        return _print_error("no_password", "No password on stdin.", args.json)
+    if args.check_identity and identity is None:
+        return _print_error("no_identity_number", "No identity number on stdin.", args.json)
+
+    results = [_check(bundle, password, identity) for bundle in assembly.bundles]
+    code = max(c for _r, c in results)
+    if args.json:
+        if len(results) == 1:
+            print(json.dumps(results[0][0], ensure_ascii=False))
+        else:
+            print(json.dumps({"certificates": [r for r, _c in results]}, ensure_ascii=False))
+    else:
+        for index, (result, _code) in enumerate(results):
+            if index:
+                print()
+            _print_human(result)
+    return code
+
+
+def _print_error(code: str, message: str, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": code, "message": message}, ensure_ascii=False))
+    else:
+        print(f"오류 / Error [{code}]: {message}")
+    return EXIT_UNUSABLE
+
+
+def make_test_cert_command(argv: list[str]) -> int:
+    from bot.certs import testgen
+
+    parser = argparse.ArgumentParser(
+        prog="kcert-bot make-test-cert",
+        description="Write a FAKE NPKI certificate (for tests and trying the bot; useless at a bank).",
+    )
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR")
+    parser.add_argument("--format", dest="fmt", choices=testgen.FORMATS, default="seed-sha1")
+    parser.add_argument("--ca", choices=testgen.CA_CODES, default="yessign")
+    parser.add_argument("--corporate", action="store_true")
+    parser.add_argument("--name", default="홍길동")
+    parser.add_argument("--password", default="test1234!")
+    parser.add_argument(
+        "--identity-number", default=None, help="13 or 10 digits; default a test number"
+    )
+    parser.add_argument("--expired", action="store_true")
+    parser.add_argument("--not-yet-valid", action="store_true")
+    parser.add_argument("--key-size", type=int, choices=(1024, 2048, 3072, 4096), default=2048)
+    parser.add_argument("--policy-oid", default=None)
+    parser.add_argument("--vid-hash", choices=("sha256", "sha1"), default="sha256")
+    parser.add_argument("--no-random", action="store_true", help="leave R out of the private key")
+    args = parser.parse_args(argv)
+    if args.expired and args.not_yet_valid:
+        parser.error("--expired and --not-yet-valid exclude each other")
+    identity = args.identity_number
+    if identity is None:
+        identity = (
+            testgen.DEFAULT_BUSINESS_NUMBER if args.corporate else testgen.DEFAULT_RESIDENT_NUMBER
+        )
+
+    gen = testgen.generate_test_certificate(
+        fmt=args.fmt,
+        ca=args.ca,
+        corporate=args.corporate,
+        name=args.name,
+        password=args.password,
+        identity_number=identity,
+        expired=args.expired,
+        not_yet_valid=args.not_yet_valid,
+        key_size=args.key_size,
+        include_random=not args.no_random,
+        policy_oid=args.policy_oid,
+        vid_hash=args.vid_hash,
+    )
+    paths = testgen.write_test_certificate(args.out, gen)
+    print("테스트용 가짜 인증서를 만들었습니다 / Wrote a FAKE test certificate:")
+    for path in paths:
+        print(f"  {path}")
+    print(f"소유자 / Owner: {gen.info.owner_name}  ({gen.info.ca_name_ko}, {gen.info.usage_ko})")
+    print(f"암호 / Password: {gen.password}")
+    print(f"식별번호 / Identity number: {gen.identity_number}")
+    return EXIT_OK

@@ -1,0 +1,109 @@
+"""The `kcert-bot` command: run · chat · inspect · make-test-cert.
+
+`run` talks to Telegram (or any Bot API server at TELEGRAM_API_URL); `chat` starts the local
+emulator and the real bot in one process and opens a terminal chat, with no token and no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.logs import configure_logging
+
+USAGE = """usage: kcert-bot COMMAND [options]
+
+commands:
+  run              run the bot against Telegram (needs BOT_TOKEN; webhook when WEBHOOK_URL is set)
+  chat             chat with the real bot in this terminal, on the local emulator (no token)
+  inspect          show a certificate's summary (and check a password / identity number)
+  make-test-cert   write realistic test certificate files (NPKI folder, zip, pfx)
+"""
+
+NO_TOKEN = """BOT_TOKEN is not set.
+To run on Telegram, create a bot with @BotFather (send /newbot), copy the token it gives you,
+and put it in .env as BOT_TOKEN=123456:ABC... (see .env.example).
+To try the bot without a token or network, run:  make chat"""
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_run(argv: list[str]) -> int:
+    argparse.ArgumentParser(prog="kcert-bot run", description="Run the bot.").parse_args(argv)
+    settings = _settings()
+    if not settings.bot_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    from bot.app import run_bot
+
+    asyncio.run(run_bot(settings))
+    return 0
+
+
+def cmd_chat(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kcert-bot chat",
+        description="Chat with the real bot in this terminal through the local Bot API emulator. "
+        "Type text, a button's number to press it, /file PATH to upload, /quit to leave.",
+    )
+    parser.add_argument(
+        "--database",
+        type=Path,
+        default=None,
+        help="SQLite file to keep (default: a fresh in-memory database each time)",
+    )
+    parser.add_argument("--user-id", type=int, default=1001)
+    parser.add_argument("--name", default="고객")
+    parser.add_argument("--language-code", default="ko")
+    args = parser.parse_args(argv)
+    base = _settings()
+    from bot.chat import run_chat
+
+    return asyncio.run(
+        run_chat(
+            base,
+            database=args.database,
+            user_id=args.user_id,
+            first_name=args.name,
+            language_code=args.language_code or None,
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    try:
+        if command == "run":
+            return cmd_run(rest)
+        if command == "chat":
+            return cmd_chat(rest)
+        if command == "inspect":
+            from bot.certs.cli import inspect_command
+
+            return inspect_command(rest)
+        if command == "make-test-cert":
+            from bot.certs.cli import make_test_cert_command
+
+            return make_test_cert_command(rest)
+    except KeyboardInterrupt:
+        return 130
+    print(f"kcert-bot: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

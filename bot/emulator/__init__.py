@@ -1,0 +1,32 @@
+"""A local Telegram Bot API (loopback HTTP) with scripted users and a terminal front end.
+
+The real bot runs against `BotApiEmulator` unchanged; tests, benchmarks and `kcert-bot chat`
+drive it through `ScriptedUser` (see docs/DESIGN.md, "The emulator").
+"""
+
+from .echo import build_echo_application
+from .markup import EntityParseError, html_to_text, parse_html
+from .models import BotMessage, Button, CallbackAnswer, ChatEvent, DocumentInfo, UserMessage
+from .ptb import builder_for, polling
+from .server import ApiError, BotApiEmulator
+from .terminal import run_terminal
+from .user import ScriptedUser
+
+__all__ = [
+    "ApiError",
+    "BotApiEmulator",
+    "BotMessage",
+    "Button",
+    "CallbackAnswer",
+    "ChatEvent",
+    "DocumentInfo",
+    "EntityParseError",
+    "ScriptedUser",
+    "UserMessage",
+    "build_echo_application",
+    "builder_for",
+    "html_to_text",
+    "parse_html",
+    "polling",
+    "run_terminal",
+]

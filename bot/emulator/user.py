@@ -1,0 +1,205 @@
+"""A scripted Telegram user in a private chat with the bot, driven by tests, benches and chat mode.
+
+It injects updates into the emulator (text, documents, stray media, button presses) and reads
+back what the bot did to the chat: messages as they are now, deletions, callback answers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .markup import utf16_len
+from .models import BotMessage, Button, CallbackAnswer, ChatEvent, UserMessage
+
+if TYPE_CHECKING:
+    from .server import BotApiEmulator
+
+# Telegram marks "/cmd" and "/cmd@botname" at the start of a message as a bot_command.
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,64})?(?=\s|$)")
+
+# A tiny valid PNG, so that a bot which downloads a stray photo gets real image bytes.
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
+)
+
+
+class ScriptedUser:
+    """One user of the emulated Telegram; the chat id equals the user id."""
+
+    def __init__(self, emulator: BotApiEmulator, user_id: int) -> None:
+        self._emulator = emulator
+        self.user_id = user_id
+        self.chat_id = user_id
+
+    def __repr__(self) -> str:
+        return f"ScriptedUser({self.user_id})"
+
+    # ----------------------------------------------------------------- acting
+
+    async def send_text(self, text: str) -> int:
+        """Send a text message; returns its message_id."""
+        if not text:
+            raise ValueError("Telegram clients do not send empty messages")
+        content: dict[str, Any] = {"text": text}
+        command = _COMMAND.match(text)
+        if command is not None:
+            content["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
+            ]
+        return self._emulator._user_message(self.user_id, "text", content, text=text)
+
+    async def send_document(
+        self, data: bytes, file_name: str | None, mime_type: str | None = None
+    ) -> int:
+        """Send a file as a document; the bot can fetch it with getFile."""
+        stored = self._emulator._store_file(data, file_name, mime_type, "documents")
+        return self._emulator._user_message(
+            self.user_id,
+            "document",
+            {"document": stored.document_json()},
+            file_name=file_name,
+        )
+
+    async def send_photo(self, data: bytes = _PNG) -> int:
+        """Send a photo: stray input the bot should refuse politely."""
+        stored = self._emulator._store_file(data, None, "image/png", "photos")
+        size = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(data),
+            "width": 1,
+            "height": 1,
+        }
+        return self._emulator._user_message(self.user_id, "photo", {"photo": [size]})
+
+    async def send_sticker(self) -> int:
+        """Send a sticker: stray input the bot should refuse politely."""
+        stored = self._emulator._store_file(b"RIFF\x00\x00\x00\x00WEBP", None, None, "stickers")
+        sticker = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+            "file_size": len(stored.data),
+        }
+        return self._emulator._user_message(self.user_id, "sticker", {"sticker": sticker})
+
+    async def press(self, label: str, *, message_id: int | None = None) -> str:
+        """Press the inline button labelled `label`; returns the callback query id.
+
+        Looks at the given message, or at visible bot messages from the newest back; in each,
+        a button whose text equals the label wins over one whose text merely contains it.
+        """
+        candidates = [m for m in reversed(self.visible) if m.buttons]
+        if message_id is not None:
+            candidates = [m for m in candidates if m.message_id == message_id]
+        for message in candidates:
+            button = _find_button(message, label)
+            if button is None:
+                continue
+            if button.callback_data is None:
+                raise LookupError(f"button {label!r} is not a callback button ({button.url})")
+            return self._emulator._callback_query(
+                self.user_id, button.callback_data, message.message_id
+            )
+        available = [f"#{m.message_id}: {m.labels}" for m in candidates] or ["(no buttons)"]
+        raise LookupError(f"no button {label!r}; available: {'; '.join(available)}")
+
+    async def press_data(self, callback_data: str, *, message_id: int) -> str:
+        """Send a callback query with arbitrary data: forged or stale presses."""
+        return self._emulator._callback_query(self.user_id, callback_data, message_id)
+
+    async def ask(self, text: str, **settle_kw: float) -> list[BotMessage]:
+        """Send text, wait for the bot to settle; bot messages new or edited since."""
+        mark = self._emulator.mark()
+        await self.send_text(text)
+        await self._emulator.settle(**settle_kw)
+        return self.changed_since(mark)
+
+    async def upload(self, data: bytes, file_name: str | None, **kw: Any) -> list[BotMessage]:
+        """Send a document, wait for the bot to settle; bot messages new or edited since."""
+        settle_kw = {k: kw.pop(k) for k in ("quiet", "timeout") if k in kw}
+        mark = self._emulator.mark()
+        await self.send_document(data, file_name, **kw)
+        await self._emulator.settle(**settle_kw)
+        return self.changed_since(mark)
+
+    async def tap(self, label: str, **kw: Any) -> list[BotMessage]:
+        """Press a button, wait for the bot to settle; bot messages new or edited since."""
+        settle_kw = {k: kw.pop(k) for k in ("quiet", "timeout") if k in kw}
+        mark = self._emulator.mark()
+        await self.press(label, **kw)
+        await self._emulator.settle(**settle_kw)
+        return self.changed_since(mark)
+
+    # ----------------------------------------------------------------- observing
+
+    @property
+    def messages(self) -> list[BotMessage]:
+        """Bot messages in this chat, oldest first, deleted ones included (flagged)."""
+        return self._emulator._bot_messages(self.user_id)
+
+    @property
+    def visible(self) -> list[BotMessage]:
+        """Bot messages still in the chat."""
+        return [m for m in self.messages if not m.deleted]
+
+    @property
+    def last(self) -> BotMessage:
+        """The newest visible bot message, as it reads now."""
+        visible = self.visible
+        if not visible:
+            raise LookupError(f"the bot has no visible message in chat {self.chat_id}")
+        return visible[-1]
+
+    def texts(self) -> list[str]:
+        """Visible bot messages as plain text."""
+        return [m.plain for m in self.visible]
+
+    @property
+    def user_messages(self) -> list[UserMessage]:
+        """What this user sent, with deleted=True for messages the bot deleted."""
+        return self._emulator._user_messages(self.user_id)
+
+    @property
+    def callback_answers(self) -> list[CallbackAnswer]:
+        """answerCallbackQuery calls for this user's presses, in order."""
+        chat = self._emulator._chat_of(self.user_id)
+        return [answer for _, answer in sorted(chat.answered.values(), key=lambda x: x[0])]
+
+    def unanswered_callbacks(self) -> list[str]:
+        """Query ids the bot never answered (the client would still show a spinner)."""
+        chat = self._emulator._chat_of(self.user_id)
+        return [query_id for query_id in chat.query_ids if query_id not in chat.answered]
+
+    @property
+    def reply_keyboard(self) -> list[list[str]] | None:
+        """The custom reply keyboard the bot last set in this chat, if any."""
+        return self._emulator._chat_of(self.user_id).reply_keyboard
+
+    def changed_since(self, mark: int) -> list[BotMessage]:
+        """Bot messages created or edited after `mark` (from `BotApiEmulator.mark()`)."""
+        return [e.message for e in self.changes_since(mark) if e.message is not None]
+
+    def changes_since(self, mark: int) -> list[ChatEvent]:
+        """Everything that happened in this chat after `mark`, in order."""
+        return self._emulator._events_since(self.user_id, mark)
+
+
+def _find_button(message: BotMessage, label: str) -> Button | None:
+    buttons = message.flat_buttons
+    for button in buttons:
+        if button.text == label:
+            return button
+    partial = [button for button in buttons if label in button.text]
+    if len(partial) > 1:
+        raise LookupError(
+            f"{label!r} is ambiguous in message #{message.message_id}: {[b.text for b in partial]}"
+        )
+    return partial[0] if partial else None

@@ -1,0 +1,1 @@
+"""Telegram conversations, one module per flow; they call the cores and the store only."""

@@ -1,0 +1,68 @@
+"""Operator commands for ADMIN_USER_IDS: /unanswered and /reload_faq.
+
+Anyone else gets a polite refusal; nothing here is listed in the public command menu.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.flows.common import Context, language, say, services
+from faq.kb import KnowledgeBaseError
+
+log = logging.getLogger(__name__)
+DAYS = 30
+
+
+async def _is_admin(update: Update, context: Context) -> bool:
+    svc = services(context)
+    user = update.effective_user
+    if user is not None and user.id in svc.settings.admin_user_ids:
+        return True
+    await say(update, context, svc.catalog.text(await language(update, context), "admin.not_admin"))
+    return False
+
+
+async def unanswered(update: Update, context: Context) -> None:
+    """The most frequent questions the FAQ could not answer in the last 30 days."""
+    if not await _is_admin(update, context):
+        return
+    svc = services(context)
+    lang = await language(update, context)
+    rows = await svc.store.top_unanswered(days=DAYS, limit=20)
+    if not rows:
+        await say(update, context, svc.catalog.text(lang, "admin.unanswered_none", days=DAYS))
+        return
+    lines = [svc.catalog.text(lang, "admin.unanswered_header", days=DAYS)]
+    lines += [svc.catalog.text(lang, "admin.unanswered_item", count=n, query=q) for q, n in rows]
+    await say(update, context, "\n".join(lines))
+
+
+async def reload_faq(update: Update, context: Context) -> None:
+    """Hot-reload the FAQ file; a broken file keeps the old knowledge base."""
+    if not await _is_admin(update, context):
+        return
+    svc = services(context)
+    lang = await language(update, context)
+    try:
+        count = svc.faq.reload()
+    except KnowledgeBaseError as error:
+        log.warning("FAQ reload failed: %s", error)
+        await say(
+            update, context, svc.catalog.text(lang, "admin.reload_failed", error=str(error)[:500])
+        )
+        return
+    await svc.store.audit(
+        update.effective_user.id if update.effective_user else None,
+        "faq_reloaded",
+        None,
+        {"entries": count},
+    )
+    await say(update, context, svc.catalog.text(lang, "admin.reloaded", entries=count))
+
+
+def handlers() -> list[object]:
+    return [CommandHandler("unanswered", unanswered), CommandHandler("reload_faq", reload_faq)]

@@ -1,0 +1,87 @@
+"""Expiry reminders: a daily JobQueue job tells users 30, 7 and 1 day(s) before expiry.
+
+Each notice is claimed in the store before it is sent, so a restart never repeats one; on expiry
+the certificate is marked expired and the user is told to reissue and register again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.flows.certs import issuer_name
+from bot.flows.common import KcertApplication, format_date, now_utc
+
+log = logging.getLogger(__name__)
+THRESHOLDS = (1, 7, 30)
+
+
+async def check_expiry(app: KcertApplication, now: dt.datetime | None = None) -> int:
+    """Send the due reminders and expire what has expired; returns how many messages went out."""
+    svc = app.services
+    moment = now or now_utc()
+    sent = 0
+    for cert in await svc.store.active_certificates():
+        lang = await svc.store.language_of(cert.user_id) or svc.settings.default_language
+        cat = svc.catalog
+        if cert.not_after <= moment:
+            if not await svc.store.mark_expired(cert.id):
+                continue
+            text = cat.text(
+                lang,
+                "expiry.expired",
+                owner=cert.owner_name,
+                issuer=issuer_name(cat, lang, cert.ca),
+            )
+        else:
+            days = int((cert.not_after - moment).total_seconds() // 86400)
+            due = [t for t in THRESHOLDS if days < t]
+            if not due:
+                continue
+            # Only the nearest threshold is sent; the larger ones are claimed silently so a
+            # certificate registered 5 days before expiry gets one notice, not three.
+            nearest = min(due)
+            claimed = await svc.store.claim_expiry_notice(cert.id, nearest)
+            for other in due:
+                if other != nearest:
+                    await svc.store.claim_expiry_notice(cert.id, other)
+            if not claimed:
+                continue
+            text = cat.text(
+                lang,
+                "expiry.reminder",
+                owner=cert.owner_name,
+                issuer=issuer_name(cat, lang, cert.ca),
+                days=max(days, 1) if nearest == 1 else nearest,
+                date=format_date(cert.not_after, lang),
+            )
+        try:
+            await app.bot.send_message(cert.user_id, text, parse_mode="HTML")
+            sent += 1
+        except TelegramError as exc:
+            log.warning("expiry notice not delivered: %s", type(exc).__name__)
+    return sent
+
+
+def schedule(app: Application) -> None:  # type: ignore[type-arg]
+    """Daily at EXPIRY_CHECK_HOUR_UTC, once shortly after start, and a vault sweep."""
+    jobs = app.job_queue
+    if jobs is None:
+        log.warning("no job queue: expiry reminders are off")
+        return
+    svc = app.services  # type: ignore[attr-defined]
+
+    async def daily(_context: object) -> None:
+        await check_expiry(app)  # type: ignore[arg-type]
+
+    async def sweep(_context: object) -> None:
+        svc.vault.sweep()
+
+    jobs.run_daily(
+        daily, time=dt.time(hour=svc.settings.expiry_check_hour_utc, tzinfo=dt.UTC), name="expiry"
+    )
+    jobs.run_once(daily, when=30, name="expiry-catch-up")
+    jobs.run_repeating(sweep, interval=60, first=60, name="vault-sweep")

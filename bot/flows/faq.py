@@ -1,0 +1,239 @@
+"""The FAQ in the bot: free text → matcher → answer / suggestions / fallback; /faq browsing.
+
+Every answer offers its related entries, its action button and 👍/👎; fallbacks and feedback
+are stored for the operators. The matching itself lives in the pure `faq` package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.config import Settings
+from bot.flows import callbacks as cb
+from bot.flows.common import Context, answer_query, keyboard, language, say, services
+from bot.texts import Html
+from faq.kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from faq.matcher import Matcher, MatchResult, MatchSettings
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("register", "revoke", "certs", "contact")
+
+
+class FaqService:
+    """The knowledge base and its matcher; reloadable without a restart."""
+
+    def __init__(self, path: Path | None, match_settings: MatchSettings) -> None:
+        self.path = path
+        self.match_settings = match_settings
+        self.kb: KnowledgeBase = load_knowledge_base(path)
+        self.matcher = Matcher(self.kb, match_settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FaqService:
+        overrides: dict[str, float] = {}
+        if settings.faq_answer_threshold is not None:
+            overrides["answer_threshold"] = settings.faq_answer_threshold
+        if settings.faq_suggest_threshold is not None:
+            overrides["suggest_threshold"] = settings.faq_suggest_threshold
+        return cls(settings.faq_path, dataclasses.replace(MatchSettings(), **overrides))
+
+    def reload(self) -> int:
+        """Load the file again; on any error keep the old KB and raise KnowledgeBaseError."""
+        kb = load_knowledge_base(self.path)
+        matcher = Matcher(kb, self.match_settings)
+        self.kb, self.matcher = kb, matcher
+        return len(kb.entries)
+
+    def match(self, text: str) -> MatchResult:
+        return self.matcher.match(text)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.kb.get(entry_id)
+
+    def answer_html(self, entry_id: str, lang: str) -> str | None:
+        entry = self.kb.get(entry_id)
+        if entry is None:
+            return None
+        return entry.answer.get(lang) or entry.answer.get("ko")
+
+
+def _title(entry: Entry, lang: str) -> str:
+    return entry.title.get(lang) or entry.title.get("ko") or entry.id
+
+
+async def send_answer(
+    update: Update, context: Context, entry: Entry, *, mid_flow: bool = False
+) -> None:
+    """The entry's answer with related entries, its action and feedback buttons."""
+    svc = services(context)
+    lang = await language(update, context)
+    cat = svc.catalog
+    answer = entry.answer.get(lang) or entry.answer.get("ko", "")
+    text = cat.text(lang, "faq.mid_flow_answer", answer=Html(answer)) if mid_flow else answer
+    rows: list[list[tuple[str, str]]] = []
+    if entry.action in ACTIONS and not mid_flow:
+        rows.append(
+            [(cat.text(lang, f"faq.action_{entry.action}"), cb.make(cb.ACTION, entry.action))]
+        )
+    for related_id in entry.related[:3]:
+        related = svc.faq.entry(related_id)
+        if related is not None:
+            rows.append([("❔ " + _title(related, lang), cb.make(cb.FAQ, "e", related.id))])
+    rows.append(
+        [
+            (cat.text(lang, "faq.btn_helpful"), cb.make(cb.FAQ, "up", entry.id)),
+            (cat.text(lang, "faq.btn_unhelpful"), cb.make(cb.FAQ, "dn", entry.id)),
+        ]
+    )
+    await say(update, context, Html(text), keyboard(rows))
+
+
+async def answer_text(update: Update, context: Context, *, mid_flow: bool = False) -> None:
+    """Match the user's text and reply with an answer, suggestions or the fallback."""
+    svc = services(context)
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or not message.text:
+        return
+    result = svc.faq.match(message.text)
+    lang = await language(update, context)
+    cat = svc.catalog
+    if result.decision != "answer":
+        await svc.store.log_faq_query(
+            user.id if user else None, message.text, result.decision, result.entry_id, result.score
+        )
+    if result.decision == "answer" and result.entry_id:
+        entry = svc.faq.entry(result.entry_id)
+        if entry is not None:
+            await send_answer(update, context, entry, mid_flow=mid_flow)
+            return
+    if result.decision == "suggest" and result.suggestions:
+        rows = []
+        for entry_id in result.suggestions[:3]:
+            entry = svc.faq.entry(entry_id)
+            if entry is not None:
+                rows.append([(_title(entry, lang), cb.make(cb.FAQ, "e", entry.id))])
+        await say(update, context, cat.text(lang, "faq.suggest"), keyboard(rows))
+        return
+    await say(update, context, cat.text(lang, "faq.fallback", phone=svc.settings.customer_center))
+
+
+async def answer_mid_flow(update: Update, context: Context) -> None:
+    """A question typed inside a flow (never at the password or identity prompts)."""
+    await answer_text(update, context, mid_flow=True)
+
+
+async def free_text(update: Update, context: Context) -> None:
+    """Free text outside any flow goes to the matcher."""
+    await answer_text(update, context)
+
+
+async def browse(update: Update, context: Context) -> None:
+    """/faq: the topics as buttons."""
+    await answer_query(update)
+    svc = services(context)
+    lang = await language(update, context)
+    rows = [
+        [(topic.title.get(lang) or topic.id, cb.make(cb.FAQ, "t", topic.id))]
+        for topic in svc.faq.kb.topics
+        if svc.faq.kb.by_topic(topic.id)
+    ]
+    await say(update, context, svc.catalog.text(lang, "faq.browse"), keyboard(rows))
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """fq:t:<topic> · fq:e:<entry> · fq:up|dn:<entry> · fq:home."""
+    svc = services(context)
+    query = update.callback_query
+    user = update.effective_user
+    lang = await language(update, context)
+    try:
+        parsed = cb.parse(query.data if query else None)
+        kind = parsed.part(0)
+    except cb.CallbackDataError:
+        await answer_query(update, svc.catalog.text(lang, "common.stale_button"))
+        return
+    if kind == "home":
+        await browse(update, context)
+        return
+    try:
+        target = parsed.part(1)
+    except cb.CallbackDataError:
+        target = ""
+    if kind == "t":
+        entries = svc.faq.kb.by_topic(target)
+        topic = next((t for t in svc.faq.kb.topics if t.id == target), None)
+        if topic is None or not entries:
+            await answer_query(update, svc.catalog.text(lang, "common.stale_button"))
+            return
+        await answer_query(update)
+        rows = [[(_title(e, lang), cb.make(cb.FAQ, "e", e.id))] for e in entries]
+        rows.append([(svc.catalog.text(lang, "faq.btn_back"), cb.make(cb.FAQ, "home"))])
+        await say(
+            update,
+            context,
+            svc.catalog.text(lang, "faq.topic", topic=topic.title.get(lang) or topic.id),
+            keyboard(rows),
+        )
+        return
+    entry = svc.faq.entry(target)
+    if entry is None:
+        await answer_query(update, svc.catalog.text(lang, "common.stale_button"))
+        return
+    if kind == "e":
+        await answer_query(update)
+        await send_answer(update, context, entry)
+    elif kind in ("up", "dn") and user is not None:
+        await svc.store.record_faq_feedback(user.id, entry.id, helpful=kind == "up")
+        if kind == "up":
+            await answer_query(update, svc.catalog.text(lang, "faq.thanks"))
+        else:
+            await answer_query(update)
+            await say(
+                update,
+                context,
+                svc.catalog.text(lang, "faq.sorry", phone=svc.settings.customer_center),
+            )
+    else:
+        await answer_query(update, svc.catalog.text(lang, "common.stale_button"))
+
+
+async def contact(update: Update, context: Context) -> None:
+    """[고객센터 안내]."""
+    await answer_query(update)
+    svc = services(context)
+    lang = await language(update, context)
+    await say(
+        update, context, svc.catalog.text(lang, "faq.contact", phone=svc.settings.customer_center)
+    )
+
+
+async def stray_input(update: Update, context: Context) -> None:
+    """A document, photo or sticker outside any flow: point to /register."""
+    await say(
+        update,
+        context,
+        services(context).catalog.text(
+            await language(update, context), "common.upload_outside_flow"
+        ),
+    )
+
+
+def handlers() -> list[object]:
+    private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    return [
+        CommandHandler("faq", browse),
+        CallbackQueryHandler(browse, pattern=cb.pattern(cb.MENU, "faq")),
+        CallbackQueryHandler(on_button, pattern=cb.pattern(cb.FAQ)),
+        CallbackQueryHandler(contact, pattern=cb.pattern(cb.ACTION, "contact")),
+        MessageHandler(private_text, free_text),
+    ]
+
+
+__all__ = ["FaqService", "KnowledgeBaseError", "answer_mid_flow", "handlers", "stray_input"]

@@ -1,0 +1,145 @@
+"""The main menu, /start, /help, /language and the global /cancel.
+
+Menu buttons for register, revoke and certs are entry points of their own flows; this module
+handles the rest and anything pressed or typed that no flow claimed (stale buttons).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.flows import callbacks as cb
+from bot.flows.common import (
+    Context,
+    answer_query,
+    drop_markup,
+    end_flow,
+    keyboard,
+    language,
+    say,
+    services,
+    tr,
+)
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "register", "revoke", "certs", "faq", "language", "help", "cancel")
+
+
+async def main_menu_markup(update: Update, context: Context) -> object:
+    return keyboard(
+        [
+            [
+                (await tr(update, context, "menu.btn_register"), cb.make(cb.MENU, "register")),
+                (await tr(update, context, "menu.btn_revoke"), cb.make(cb.MENU, "revoke")),
+            ],
+            [
+                (await tr(update, context, "menu.btn_certs"), cb.make(cb.MENU, "certs")),
+                (await tr(update, context, "menu.btn_faq"), cb.make(cb.MENU, "faq")),
+            ],
+            [(await tr(update, context, "menu.btn_language"), cb.make(cb.MENU, "language"))],
+        ]
+    )
+
+
+async def show_menu(update: Update, context: Context) -> None:
+    await say(
+        update,
+        context,
+        await tr(update, context, "menu.prompt"),
+        await main_menu_markup(update, context),  # type: ignore[arg-type]
+    )
+
+
+async def start(update: Update, context: Context) -> int:
+    """Greet the user in their language and show the main menu (ends any flow)."""
+    user = update.effective_user
+    if user is not None:
+        await services(context).store.touch_user(user.id)
+    name = user.first_name if user is not None else ""
+    await say(update, context, await tr(update, context, "menu.greeting", name=name))
+    await show_menu(update, context)
+    return end_flow(update, context)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """List what the bot can do."""
+    await say(update, context, await tr(update, context, "help.text"))
+
+
+async def cancel(update: Update, context: Context) -> int:
+    """Outside a flow there is nothing to cancel; say so."""
+    await say(update, context, await tr(update, context, "common.nothing_to_cancel"))
+    return end_flow(update, context)
+
+
+async def choose_language(update: Update, context: Context) -> None:
+    """Offer 한국어 / English."""
+    await answer_query(update)
+    await say(
+        update,
+        context,
+        await tr(update, context, "language.choose"),
+        keyboard(
+            [
+                [
+                    (await tr(update, context, "language.btn_ko"), cb.make(cb.LANGUAGE, "ko")),
+                    (await tr(update, context, "language.btn_en"), cb.make(cb.LANGUAGE, "en")),
+                ]
+            ]
+        ),
+    )
+
+
+async def set_language(update: Update, context: Context) -> None:
+    """Store the chosen language and confirm in it."""
+    query = update.callback_query
+    user = update.effective_user
+    try:
+        chosen = cb.parse(query.data if query else None).part(0)
+    except cb.CallbackDataError:
+        chosen = ""
+    if user is None or chosen not in ("ko", "en"):
+        await answer_query(update, await tr(update, context, "common.stale_button"))
+        return
+    svc = services(context)
+    await svc.store.set_language(user.id, chosen)
+    svc.languages[user.id] = chosen
+    await answer_query(update)
+    await drop_markup(update)
+    await say(update, context, await tr(update, context, "language.set"))
+    await show_menu(update, context)
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """Any button no handler claimed: from an ended flow, an old message or forged."""
+    await answer_query(update, await tr(update, context, "common.stale_button"), alert=False)
+
+
+def handlers() -> list[object]:
+    """Menu handlers (group 0, after the flows' conversation handler)."""
+    return [
+        CommandHandler("start", start, filters=filters.ChatType.PRIVATE),
+        CommandHandler("help", help_command),
+        CommandHandler("cancel", cancel),
+        CommandHandler("language", choose_language),
+        CallbackQueryHandler(choose_language, pattern=cb.pattern(cb.MENU, "language")),
+        CallbackQueryHandler(set_language, pattern=cb.pattern(cb.LANGUAGE)),
+    ]
+
+
+async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """Register the command lists for Korean (default) and English clients."""
+    catalog = app.services.catalog  # type: ignore[attr-defined]
+    for lang, code in (("ko", None), ("en", "en"), ("ko", "ko")):
+        commands = [BotCommand(c, catalog.text(lang, f"commands.{c}")) for c in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=code)
+        await app.bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=code
+        )
+
+
+__all__ = ["handlers", "language", "register_commands", "show_menu", "stale_button", "start"]

@@ -1,0 +1,634 @@
+"""Register (인증서 등록): files → public summary → password → (identity) → confirm → stored.
+
+```
+start ─ locked? / limit reached? ──> explain ──> END
+  v
+ASK_FILES ─ documents in any order ─> (several in a zip) CHOOSE_CERT
+  │── expired / not yet valid / 금융인증서 / unknown issuer ──> explain (+ FAQ) ──> END
+  v
+ASK_PASSWORD ─ message deleted at once; unlock in memory; n-th failure → lock ──> END
+  v
+(ASK_IDENTITY, when REQUIRE_IDENTITY_CHECK) ─ VID check, message deleted
+  v
+CONFIRM [등록] [취소] ──> public certificate stored, audited ──> "등록 완료" + list ──> END
+```
+Secrets: the password and identity number live in local variables of one step; uploaded files
+live in the in-memory vault; user_data holds only the flow marker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import certs as core
+from bot.flows import callbacks as cb
+from bot.flows import faq
+from bot.flows.certs import list_lines, summary
+from bot.flows.common import (
+    Context,
+    answer_query,
+    delete_user_message,
+    drop_markup,
+    end_flow,
+    format_date,
+    format_time,
+    keyboard,
+    language,
+    now_utc,
+    say,
+    services,
+    step,
+    touch_flow,
+)
+from bot.store import AlreadyActiveElsewhere, AlreadyActiveForUser, LimitReached
+from bot.store.repository import NewCertificate
+from bot.texts import Html
+from bot.vault import VaultEntry
+
+log = logging.getLogger(__name__)
+
+ASK_FILES, CHOOSE_CERT, ASK_PASSWORD, ASK_IDENTITY, CONFIRM = range(10, 15)
+END = ConversationHandler.END
+FLOW = "register"
+
+# Error codes of the certificate core that have their own catalog message.
+_ERROR_KEYS = {
+    "not_a_certificate": "errors.not_a_certificate",
+    "unsupported_format": "errors.unsupported_format",
+    "iteration_limit": "errors.unsupported_format",
+    "unsupported_key_size": "errors.unsupported_format",
+    "pfx_certificate_encrypted": "errors.unsupported_format",
+    "not_rsa": "errors.not_rsa",
+    "file_too_large": "errors.file_too_large",
+    "archive_rejected": "errors.archive_rejected",
+    "key_mismatch": "errors.key_mismatch",
+}
+
+
+def _scopes(user_id: int, fingerprint: str | None = None) -> list[str]:
+    scopes = [f"user:{user_id}"]
+    if fingerprint:
+        scopes.append(f"cert:{fingerprint}")
+    return scopes
+
+
+async def _text(update: Update, context: Context, key: str, **values: object) -> str:
+    return services(context).catalog.text(await language(update, context), key, **values)
+
+
+async def _error(update: Update, context: Context, error: core.CertificateError) -> None:
+    key = _ERROR_KEYS.get(error.code, "errors.generic")
+    limit = services(context).settings.max_upload_bytes // 1024
+    await say(update, context, await _text(update, context, key, limit=limit))
+
+
+async def _locked_until(update: Update, context: Context, fingerprint: str | None) -> bool:
+    """If the user (or this certificate) is locked, say until when and return True."""
+    user = update.effective_user
+    assert user is not None
+    state = await services(context).store.lock_state(_scopes(user.id, fingerprint))
+    if state.locked_until is None:
+        return False
+    lang = await language(update, context)
+    await say(
+        update,
+        context,
+        await _text(
+            update, context, "register.locked", until=format_time(state.locked_until, lang)
+        ),
+    )
+    return True
+
+
+@step
+async def start(update: Update, context: Context) -> int:
+    """Check the lock and the limit, then ask for the certificate files."""
+    await answer_query(update)
+    svc = services(context)
+    user = update.effective_user
+    if user is None:
+        return END
+    svc.vault.drop(user.id)
+    if await _locked_until(update, context, None):
+        return end_flow(update, context)
+    active = await svc.store.active_certificates_of(user.id)
+    limit = svc.settings.max_active_certificates
+    if len(active) >= limit:
+        await say(
+            update,
+            context,
+            await _text(update, context, "register.limit_reached", count=len(active), limit=limit),
+            keyboard(
+                [
+                    [
+                        (
+                            await _text(update, context, "register.btn_go_revoke"),
+                            cb.make(cb.ACTION, "revoke"),
+                        )
+                    ]
+                ]
+            ),
+        )
+        return end_flow(update, context)
+    touch_flow(context, FLOW)
+    svc.vault.open(user.id)
+    await say(update, context, await _text(update, context, "register.ask_files"))
+    return ASK_FILES
+
+
+@step
+async def receive_file(update: Update, context: Context) -> int | None:
+    """Take one document: check its size before downloading, classify it, assemble."""
+    svc = services(context)
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or message.document is None or user is None:
+        return None
+    touch_flow(context, FLOW)
+    document = message.document
+    limit = svc.settings.max_upload_bytes
+    if document.file_size is not None and document.file_size > limit:
+        await say(
+            update,
+            context,
+            await _text(update, context, "errors.file_too_large", limit=limit // 1024),
+        )
+        return None
+    try:
+        telegram_file = await document.get_file()
+        data = bytes(await telegram_file.download_as_bytearray())
+    except Exception:
+        log.warning("document download failed")
+        await say(update, context, await _text(update, context, "errors.download_failed"))
+        return None
+    if len(data) > limit:
+        await say(
+            update,
+            context,
+            await _text(update, context, "errors.file_too_large", limit=limit // 1024),
+        )
+        return None
+    try:
+        uploaded = core.classify(document.file_name, data)
+    except core.CertificateError as error:
+        await _error(update, context, error)
+        return None
+    finally:
+        del data
+    entry = svc.vault.open(user.id)
+    entry.files.append(uploaded)
+    await say(
+        update,
+        context,
+        await _text(update, context, "register.got_file", name=document.file_name or "-"),
+    )
+    if uploaded.kind in (core.FileKind.KM_CERT, core.FileKind.KM_KEY):
+        await say(update, context, await _text(update, context, "register.km_only"))
+        return None
+    try:
+        assembly = core.assemble(entry.files)
+    except core.CertificateError as error:
+        entry.files.pop()
+        await _error(update, context, error)
+        return None
+    if not assembly.bundles:
+        key = "register.missing_key" if "key" in assembly.missing else "register.missing_cert"
+        await say(update, context, await _text(update, context, key))
+        return None
+    entry.bundles = list(assembly.bundles)
+    if len(assembly.bundles) == 1:
+        return await _present(update, context, entry, assembly.bundles[0])
+    lang = await language(update, context)
+    cat = svc.catalog
+    rows = []
+    for index, bundle in enumerate(assembly.bundles[:10]):
+        label = cat.text(
+            lang,
+            "register.choice_label",
+            owner=bundle.info.owner_name[:12],
+            issuer=cat.texts[lang]
+            .get(f"ca.{bundle.info.ca}", cat.texts[lang]["ca.other"])
+            .split("(")[0],
+            not_after=format_date(bundle.info.not_after, lang),
+        ).replace("&amp;", "&")
+        rows.append([(label, cb.make(cb.REGISTER, "pick", index))])
+    await say(
+        update,
+        context,
+        cat.text(lang, "register.choose_certificate", count=len(assembly.bundles)),
+        keyboard(rows),
+    )
+    return CHOOSE_CERT
+
+
+@step
+async def pick(update: Update, context: Context) -> int | None:
+    """The user chose one certificate of a zip that held several."""
+    svc = services(context)
+    user = update.effective_user
+    query = update.callback_query
+    assert user is not None and query is not None
+    entry = svc.vault.get(user.id)
+    if entry is None or not entry.bundles:
+        await answer_query(update)
+        return await _key_lost(update, context)
+    try:
+        index = cb.parse(query.data).int_part(1)
+        bundle = entry.bundles[index]
+    except (cb.CallbackDataError, IndexError):
+        await answer_query(update, await _text(update, context, "common.stale_button"))
+        return None
+    await answer_query(update)
+    await drop_markup(update)
+    touch_flow(context, FLOW)
+    return await _present(update, context, entry, bundle)
+
+
+async def _present(
+    update: Update, context: Context, entry: VaultEntry, bundle: core.CertificateBundle
+) -> int:
+    """Show the public summary; refuse what cannot be registered; else ask for the password."""
+    svc = services(context)
+    lang = await language(update, context)
+    info = bundle.info
+    cat = svc.catalog
+    text = summary(
+        cat,
+        lang,
+        owner=info.owner_name,
+        ca=info.ca,
+        holder_type=info.holder_type,
+        usage=info.usage,
+        purpose_ko=info.usage_purpose_ko,
+        purpose_en=info.usage_purpose_en,
+        not_after=info.not_after,
+        serial_hex=info.serial_hex,
+    )
+    await say(update, context, Html(text), protect=True)
+    refusal: str | None = None
+    if info.is_financial_certificate:
+        refusal = cat.text(lang, "register.financial_certificate")
+    elif info.expired:
+        refusal = cat.text(lang, "register.expired", date=format_date(info.not_after, lang))
+        hint = svc.faq.answer_html("expired-or-invalid", lang)
+        if hint:
+            refusal += "\n\n" + cat.text(lang, "register.reissue_hint", answer=Html(hint))
+    elif info.not_yet_valid:
+        refusal = cat.text(lang, "register.not_yet_valid", date=format_date(info.not_before, lang))
+    elif not info.known_issuer and not svc.settings.allow_unknown_issuers:
+        refusal = cat.text(lang, "register.unknown_issuer", issuer=info.issuer_dn)
+    if refusal is not None:
+        await say(update, context, Html(refusal))
+        return end_flow(update, context)
+    if await _locked_until(update, context, info.fingerprint_sha256):
+        return end_flow(update, context)
+    entry.chosen = bundle
+    entry.unlocked = False
+    await say(update, context, cat.text(lang, "register.ask_password"))
+    return ASK_PASSWORD
+
+
+async def _key_lost(update: Update, context: Context) -> int:
+    """The in-memory files are gone (restart or TTL): ask for them again."""
+    user = update.effective_user
+    assert user is not None
+    services(context).vault.drop(user.id)
+    services(context).vault.open(user.id)
+    touch_flow(context, FLOW)
+    await say(update, context, await _text(update, context, "register.key_lost"))
+    await say(update, context, await _text(update, context, "register.ask_files"))
+    return ASK_FILES
+
+
+async def _failure(update: Update, context: Context, entry: VaultEntry, key: str) -> int | None:
+    """Count a wrong password (or identity number); lock at the limit."""
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None and entry.chosen is not None
+    settings = svc.settings
+    state = await svc.store.record_password_failure(
+        _scopes(user.id, entry.chosen.info.fingerprint_sha256),
+        max_attempts=settings.password_max_attempts,
+        lock_minutes=settings.password_lock_minutes,
+    )
+    await svc.store.audit(
+        user.id,
+        "password_failed" if key == "register.wrong_password" else "identity_failed",
+        None,
+        {"fingerprint": entry.chosen.info.fingerprint_sha256, "failures": state.failures},
+    )
+    if state.locked_until is not None:
+        lang = await language(update, context)
+        await svc.store.audit(
+            user.id, "locked", None, {"fingerprint": entry.chosen.info.fingerprint_sha256}
+        )
+        await say(
+            update,
+            context,
+            await _text(
+                update,
+                context,
+                "register.locked_now",
+                attempts=state.failures,
+                minutes=settings.password_lock_minutes,
+                until=format_time(state.locked_until, lang),
+            ),
+        )
+        return end_flow(update, context)
+    remaining = max(settings.password_max_attempts - state.failures, 0)
+    await say(update, context, await _text(update, context, key, remaining=remaining))
+    return None
+
+
+@step
+async def receive_password(update: Update, context: Context) -> int | None:
+    """Delete the password message at once, then unlock the key in memory."""
+    svc = services(context)
+    user = update.effective_user
+    message = update.effective_message
+    assert user is not None and message is not None
+    password = message.text or ""
+    deleted = await delete_user_message(update)
+    await say(
+        update,
+        context,
+        await _text(
+            update,
+            context,
+            "register.password_deleted" if deleted else "register.password_not_deleted",
+        ),
+    )
+    entry = svc.vault.get(user.id)
+    if entry is None or entry.chosen is None:
+        del password
+        return await _key_lost(update, context)
+    touch_flow(context, FLOW)
+    bundle = entry.chosen
+    if await _locked_until(update, context, bundle.info.fingerprint_sha256):
+        del password
+        return end_flow(update, context)
+    try:
+        # The key derivation is CPU work chosen by the file: keep the event loop free.
+        unlocked = await asyncio.to_thread(core.unlock, bundle, password)
+    except core.WrongPassword:
+        del password
+        return await _failure(update, context, entry, "register.wrong_password")
+    except core.CertificateError as error:
+        del password
+        await _error(update, context, error)
+        svc.vault.drop(user.id)
+        svc.vault.open(user.id)
+        await say(update, context, await _text(update, context, "register.ask_files"))
+        return ASK_FILES
+    del password
+    await svc.store.clear_password_failures(_scopes(user.id, bundle.info.fingerprint_sha256))
+    entry.unlocked = True
+    if svc.settings.require_identity_check:
+        entry.random_num = unlocked.random_num
+        del unlocked
+        await say(update, context, await _text(update, context, "register.ask_identity"))
+        return ASK_IDENTITY
+    del unlocked
+    return await _confirm(update, context, entry)
+
+
+_NON_DIGITS = re.compile(r"[\s-]")
+
+
+@step
+async def receive_identity(update: Update, context: Context) -> int | None:
+    """Delete the identity-number message at once, then check the certificate's VID."""
+    svc = services(context)
+    user = update.effective_user
+    message = update.effective_message
+    assert user is not None and message is not None
+    number = _NON_DIGITS.sub("", message.text or "")
+    deleted = await delete_user_message(update)
+    await say(
+        update,
+        context,
+        await _text(
+            update,
+            context,
+            "register.identity_deleted" if deleted else "register.identity_not_deleted",
+        ),
+    )
+    entry = svc.vault.get(user.id)
+    if entry is None or entry.chosen is None or not entry.unlocked:
+        del number
+        return await _key_lost(update, context)
+    touch_flow(context, FLOW)
+    if not number.isdigit() or len(number) not in (10, 13):
+        del number
+        await say(update, context, await _text(update, context, "register.identity_format"))
+        return None
+    try:
+        matches = core.verify_identity(entry.chosen.cert_der, entry.random_num, number)
+    except core.IdentityCheckUnavailable:
+        del number
+        await say(update, context, await _text(update, context, "register.identity_unavailable"))
+        return end_flow(update, context)
+    except core.CertificateError:
+        del number
+        await say(update, context, await _text(update, context, "register.identity_format"))
+        return None
+    del number
+    if not matches:
+        return await _failure(update, context, entry, "register.identity_failed")
+    entry.identity_verified = True
+    entry.random_num = None
+    return await _confirm(update, context, entry)
+
+
+async def _confirm(update: Update, context: Context, entry: VaultEntry) -> int:
+    svc = services(context)
+    lang = await language(update, context)
+    assert entry.chosen is not None
+    info = entry.chosen.info
+    cat = svc.catalog
+    text = summary(
+        cat,
+        lang,
+        owner=info.owner_name,
+        ca=info.ca,
+        holder_type=info.holder_type,
+        usage=info.usage,
+        purpose_ko=info.usage_purpose_ko,
+        purpose_en=info.usage_purpose_en,
+        not_after=info.not_after,
+        serial_hex=info.serial_hex,
+    )
+    await say(
+        update,
+        context,
+        cat.text(lang, "register.confirm", summary=Html(text)),
+        keyboard(
+            [
+                [
+                    (cat.text(lang, "register.btn_register"), cb.make(cb.REGISTER, "ok")),
+                    (cat.text(lang, "register.btn_cancel"), cb.make(cb.REGISTER, "no")),
+                ]
+            ]
+        ),
+        protect=True,
+    )
+    return CONFIRM
+
+
+@step
+async def confirm(update: Update, context: Context) -> int | None:
+    """[등록]: store the public certificate and its metadata, audited, then show the list."""
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    await drop_markup(update)
+    entry = svc.vault.get(user.id)
+    if entry is None or entry.chosen is None or not entry.unlocked:
+        await answer_query(update)
+        return await _key_lost(update, context)
+    if svc.settings.require_identity_check and not entry.identity_verified:
+        await answer_query(update)
+        return await _key_lost(update, context)
+    await answer_query(update)
+    bundle = entry.chosen
+    info = bundle.info
+    lang = await language(update, context)
+    if info.expired or info.not_after <= now_utc():
+        await say(
+            update,
+            context,
+            svc.catalog.text(lang, "register.expired", date=format_date(info.not_after, lang)),
+        )
+        return end_flow(update, context)
+    record = NewCertificate(
+        issuer_dn=info.issuer_dn,
+        serial_hex=info.serial_hex,
+        subject_dn=info.subject_dn,
+        owner_name=info.owner_name,
+        ca=info.ca,
+        policy_oid=info.policy_oid,
+        holder_type=info.holder_type,
+        usage=info.usage,
+        usage_purpose_ko=info.usage_purpose_ko,
+        usage_purpose_en=info.usage_purpose_en,
+        not_before=info.not_before,
+        not_after=info.not_after,
+        fingerprint_sha256=info.fingerprint_sha256,
+        key_format=bundle.key_format,
+        cert_der=bundle.cert_der,
+    )
+    end_flow(update, context)  # the key material is no longer needed, whatever happens next
+    try:
+        await svc.store.register_certificate(
+            user.id, record, max_active=svc.settings.max_active_certificates
+        )
+    except AlreadyActiveForUser:
+        await say(update, context, svc.catalog.text(lang, "register.already_registered"))
+        return END
+    except AlreadyActiveElsewhere:
+        await say(
+            update,
+            context,
+            svc.catalog.text(lang, "register.active_elsewhere", phone=svc.settings.customer_center),
+        )
+        return END
+    except LimitReached:
+        active = await svc.store.active_certificates_of(user.id)
+        await say(
+            update,
+            context,
+            svc.catalog.text(
+                lang,
+                "register.limit_reached",
+                count=len(active),
+                limit=svc.settings.max_active_certificates,
+            ),
+        )
+        return END
+    active = await svc.store.active_certificates_of(user.id)
+    await say(
+        update,
+        context,
+        svc.catalog.text(lang, "register.done", list=Html(list_lines(svc.catalog, lang, active))),
+        protect=True,
+    )
+    return END
+
+
+@step
+async def cancel_button(update: Update, context: Context) -> int:
+    """[취소] on the confirmation: drop everything."""
+    await answer_query(update)
+    await drop_markup(update)
+    await say(update, context, await _text(update, context, "register.cancelled"))
+    return end_flow(update, context)
+
+
+@step
+async def stray(update: Update, context: Context) -> int | None:
+    """A photo, sticker or anything not a document while files are expected."""
+    await say(update, context, await _text(update, context, "register.stray_input"))
+    return None
+
+
+@step
+async def not_text_password(update: Update, context: Context) -> int | None:
+    """Something other than text at the password or identity prompt."""
+    await say(update, context, await _text(update, context, "register.not_text_password"))
+    return None
+
+
+@step
+async def question(update: Update, context: Context) -> int | None:
+    """A question typed mid-flow: answer it from the FAQ and stay on the same step."""
+    touch_flow(context, FLOW)
+    await faq.answer_mid_flow(update, context)
+    return None
+
+
+def entry_points() -> list[object]:
+    return [
+        CommandHandler("register", start),
+        CallbackQueryHandler(start, pattern=cb.pattern(cb.MENU, "register")),
+        CallbackQueryHandler(start, pattern=cb.pattern(cb.ACTION, "register")),
+    ]
+
+
+def states() -> dict[object, list[object]]:
+    text = filters.TEXT & ~filters.COMMAND
+    return {
+        ASK_FILES: [
+            MessageHandler(filters.Document.ALL, receive_file),
+            MessageHandler(text, question),
+            MessageHandler(~filters.COMMAND, stray),
+        ],
+        CHOOSE_CERT: [
+            CallbackQueryHandler(pick, pattern=cb.pattern(cb.REGISTER, "pick")),
+            MessageHandler(filters.Document.ALL, receive_file),
+            MessageHandler(text, question),
+        ],
+        ASK_PASSWORD: [
+            MessageHandler(text, receive_password),
+            MessageHandler(~filters.COMMAND, not_text_password),
+        ],
+        ASK_IDENTITY: [
+            MessageHandler(text, receive_identity),
+            MessageHandler(~filters.COMMAND, not_text_password),
+        ],
+        CONFIRM: [
+            CallbackQueryHandler(confirm, pattern=cb.pattern(cb.REGISTER, "ok")),
+            CallbackQueryHandler(cancel_button, pattern=cb.pattern(cb.REGISTER, "no")),
+            MessageHandler(text, question),
+        ],
+    }

@@ -1,0 +1,305 @@
+"""Revoke (인증서 해제): choose a certificate → reason → confirm → released, audited.
+
+```
+start ─ none active? ──> explain, offer [인증서 등록] ──> END
+  v
+CHOOSE [certificate buttons] ─> REASON [분실][재발급·갱신][더 이상 사용 안 함][기타][건너뛰기]
+  │                                 └─ 기타 ─> OTHER_REASON (free text)
+  v
+CONFIRM [해제] [취소] ──> released, audited, [다시 등록하기] ──> END
+```
+Callback data carries only a certificate id; ownership and state are checked in the store.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.flows import callbacks as cb
+from bot.flows import faq
+from bot.flows.certs import registered_summary, short_label
+from bot.flows.common import (
+    Context,
+    answer_query,
+    drop_markup,
+    end_flow,
+    keyboard,
+    language,
+    say,
+    services,
+    step,
+    touch_flow,
+)
+from bot.store import CertificateNotFound, NotActive
+from bot.store.repository import scrub_free_text
+from bot.texts import Html
+
+log = logging.getLogger(__name__)
+
+CHOOSE, REASON, OTHER_REASON, CONFIRM = range(20, 24)
+END = ConversationHandler.END
+FLOW = "revoke"
+REASONS = ("lost", "reissued", "unused", "other")
+DATA_KEY = "revoke"  # user_data: {"certificate_id": int, "reason": str | None, "note": str | None}
+
+
+async def _text(update: Update, context: Context, key: str, **values: object) -> str:
+    return services(context).catalog.text(await language(update, context), key, **values)
+
+
+@step
+async def start(update: Update, context: Context) -> int:
+    """List the active certificates as buttons (none: offer to register)."""
+    await answer_query(update)
+    svc = services(context)
+    user = update.effective_user
+    if user is None:
+        return END
+    end_flow(update, context)  # leaving another flow drops its secrets
+    active = await svc.store.active_certificates_of(user.id)
+    lang = await language(update, context)
+    cat = svc.catalog
+    if not active:
+        await say(
+            update,
+            context,
+            cat.text(lang, "revoke.none"),
+            keyboard([[(cat.text(lang, "revoke.btn_register"), cb.make(cb.ACTION, "register"))]]),
+        )
+        return END
+    touch_flow(context, FLOW)
+    rows = [
+        [(short_label(cat, lang, "revoke.choice_label", cert), cb.make(cb.REVOKE, "pick", cert.id))]
+        for cert in active
+    ]
+    await say(update, context, cat.text(lang, "revoke.choose"), keyboard(rows))
+    return CHOOSE
+
+
+async def _owned_active(update: Update, context: Context, certificate_id: int) -> object | None:
+    """The user's active certificate, or None after telling them why not (and auditing forgeries)."""
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    try:
+        cert = await svc.store.certificate_of(user.id, certificate_id)
+    except CertificateNotFound:
+        if await svc.store.certificate_exists(certificate_id):
+            await svc.store.audit(user.id, "forged_callback", certificate_id, {"flow": FLOW})
+        await answer_query(update, await _text(update, context, "revoke.not_found"), alert=True)
+        return None
+    if cert.status != "active":
+        await answer_query(
+            update, await _text(update, context, "revoke.already_released"), alert=True
+        )
+        return None
+    return cert
+
+
+@step
+async def pick(update: Update, context: Context) -> int | None:
+    """A certificate was chosen: check it is the user's and active, then ask the reason."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        certificate_id = cb.parse(query.data).int_part(1)
+    except cb.CallbackDataError:
+        await answer_query(update, await _text(update, context, "common.stale_button"))
+        return None
+    cert = await _owned_active(update, context, certificate_id)
+    if cert is None:
+        return None
+    await answer_query(update)
+    await drop_markup(update)
+    touch_flow(context, FLOW)
+    assert context.user_data is not None
+    context.user_data[DATA_KEY] = {"certificate_id": certificate_id, "reason": None, "note": None}
+    lang = await language(update, context)
+    cat = services(context).catalog
+    await say(
+        update,
+        context,
+        cat.text(lang, "revoke.ask_reason"),
+        keyboard(
+            [
+                [
+                    (cat.text(lang, "revoke.reason_lost"), cb.make(cb.REVOKE, "why", "lost")),
+                    (
+                        cat.text(lang, "revoke.reason_reissued"),
+                        cb.make(cb.REVOKE, "why", "reissued"),
+                    ),
+                ],
+                [
+                    (cat.text(lang, "revoke.reason_unused"), cb.make(cb.REVOKE, "why", "unused")),
+                    (cat.text(lang, "revoke.reason_other"), cb.make(cb.REVOKE, "why", "other")),
+                ],
+                [(cat.text(lang, "revoke.reason_skip"), cb.make(cb.REVOKE, "why", "skip"))],
+            ]
+        ),
+    )
+    return REASON
+
+
+@step
+async def reason(update: Update, context: Context) -> int | None:
+    """A reason button: 기타 asks for free text, the others go to the confirmation."""
+    query = update.callback_query
+    assert query is not None
+    data = (context.user_data or {}).get(DATA_KEY)
+    try:
+        chosen = cb.parse(query.data).part(1)
+    except cb.CallbackDataError:
+        chosen = ""
+    if not isinstance(data, dict) or chosen not in (*REASONS, "skip"):
+        await answer_query(update, await _text(update, context, "common.stale_button"))
+        return None
+    await answer_query(update)
+    await drop_markup(update)
+    touch_flow(context, FLOW)
+    if chosen == "other":
+        data["reason"] = "other"
+        await say(update, context, await _text(update, context, "revoke.ask_other_reason"))
+        return OTHER_REASON
+    data["reason"] = None if chosen == "skip" else chosen
+    return await _confirm(update, context, data)
+
+
+@step
+async def other_reason(update: Update, context: Context) -> int | None:
+    """The free-text reason (digit runs masked, length capped)."""
+    message = update.effective_message
+    data = (context.user_data or {}).get(DATA_KEY)
+    if message is None or not isinstance(data, dict):
+        return end_flow(update, context)
+    touch_flow(context, FLOW)
+    data["note"] = scrub_free_text(message.text or "", limit=200)
+    return await _confirm(update, context, data)
+
+
+async def _confirm(update: Update, context: Context, data: dict[str, object]) -> int | None:
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    certificate_id = data.get("certificate_id")
+    if not isinstance(certificate_id, int):
+        return end_flow(update, context)
+    try:
+        cert = await svc.store.certificate_of(user.id, certificate_id)
+    except CertificateNotFound:
+        await say(update, context, await _text(update, context, "revoke.not_found"))
+        return end_flow(update, context)
+    lang = await language(update, context)
+    cat = svc.catalog
+    await say(
+        update,
+        context,
+        cat.text(lang, "revoke.confirm", summary=Html(registered_summary(cat, lang, cert))),
+        keyboard(
+            [
+                [
+                    (cat.text(lang, "revoke.btn_confirm"), cb.make(cb.REVOKE, "ok")),
+                    (cat.text(lang, "revoke.btn_cancel"), cb.make(cb.REVOKE, "no")),
+                ]
+            ]
+        ),
+        protect=True,
+    )
+    return CONFIRM
+
+
+@step
+async def confirm(update: Update, context: Context) -> int | None:
+    """[해제]: release in the store (ownership and state re-checked), audited."""
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    data = (context.user_data or {}).get(DATA_KEY)
+    await drop_markup(update)
+    if not isinstance(data, dict) or not isinstance(data.get("certificate_id"), int):
+        await answer_query(update, await _text(update, context, "common.stale_button"))
+        return end_flow(update, context)
+    await answer_query(update)
+    lang = await language(update, context)
+    cat = svc.catalog
+    try:
+        cert = await svc.store.release(
+            user.id, int(data["certificate_id"]), reason=data.get("reason"), note=data.get("note")
+        )
+    except CertificateNotFound:
+        await say(update, context, cat.text(lang, "revoke.not_found"))
+        return _finish(update, context)
+    except NotActive:
+        await say(update, context, cat.text(lang, "revoke.already_released"))
+        return _finish(update, context)
+    await say(
+        update,
+        context,
+        cat.text(
+            lang,
+            "revoke.done",
+            owner=cert.owner_name,
+            issuer=cat.texts[lang].get(f"ca.{cert.ca}", cat.texts[lang]["ca.other"]),
+        ),
+        keyboard([[(cat.text(lang, "revoke.btn_register_again"), cb.make(cb.ACTION, "register"))]]),
+    )
+    return _finish(update, context)
+
+
+def _finish(update: Update, context: Context) -> int:
+    if context.user_data is not None:
+        context.user_data.pop(DATA_KEY, None)
+    return end_flow(update, context)
+
+
+@step
+async def cancel_button(update: Update, context: Context) -> int:
+    """[취소]: nothing changes."""
+    await answer_query(update)
+    await drop_markup(update)
+    await say(update, context, await _text(update, context, "revoke.cancelled"))
+    return _finish(update, context)
+
+
+@step
+async def question(update: Update, context: Context) -> int | None:
+    """A question typed mid-flow: answer from the FAQ, stay on this step."""
+    touch_flow(context, FLOW)
+    await faq.answer_mid_flow(update, context)
+    return None
+
+
+def entry_points() -> list[object]:
+    return [
+        CommandHandler("revoke", start),
+        CallbackQueryHandler(start, pattern=cb.pattern(cb.MENU, "revoke")),
+        CallbackQueryHandler(start, pattern=cb.pattern(cb.ACTION, "revoke")),
+    ]
+
+
+def states() -> dict[object, list[object]]:
+    text = filters.TEXT & ~filters.COMMAND
+    return {
+        CHOOSE: [
+            CallbackQueryHandler(pick, pattern=cb.pattern(cb.REVOKE, "pick")),
+            MessageHandler(text, question),
+        ],
+        REASON: [
+            CallbackQueryHandler(reason, pattern=cb.pattern(cb.REVOKE, "why")),
+            MessageHandler(text, question),
+        ],
+        OTHER_REASON: [MessageHandler(text, other_reason)],
+        CONFIRM: [
+            CallbackQueryHandler(confirm, pattern=cb.pattern(cb.REVOKE, "ok")),
+            CallbackQueryHandler(cancel_button, pattern=cb.pattern(cb.REVOKE, "no")),
+            MessageHandler(text, question),
+        ],
+    }

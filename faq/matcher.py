@@ -1,0 +1,273 @@
+"""The FAQ matcher: scores a customer's question against every phrasing in the knowledge base
+with rapidfuzz and decides to answer, to suggest the closest entries, or to fall back.
+
+Everything that does not depend on the query (normalised phrasings, keywords) is prepared once
+in `Matcher.__init__`, so a match costs a few C-level rapidfuzz passes over short strings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from faq.kb import LANGUAGES, KnowledgeBase
+from faq.normalize import detect_language, normalize, strip_spaces
+
+__all__ = ["DOMAIN_TERMS", "Decision", "MatchResult", "MatchSettings", "Matcher"]
+
+Decision = Literal["answer", "suggest", "fallback"]
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Decision thresholds on the 0-100 score; tuned on tests/data/faq_dev.yaml only."""
+
+    answer_threshold: float = 72.0  # at or above (and clear of the runner-up): answer
+    suggest_threshold: float = 52.0  # at or above: offer the top entries as buttons
+    margin: float = 5.0  # the best must beat the second by this much to be answered outright
+    keyword_bonus: float = 4.0  # per keyword of the entry found in the query
+    keyword_cap: float = 8.0  # keywords break ties; they must not outvote the phrasings
+    off_topic_penalty: float = 18.0  # subtracted when the query has no word from our domain
+    partial_floor: float = 0.6  # partial_ratio is scaled by floor + (1 - floor) * length ratio
+    term_weight: float = 0.35  # share of the score from IDF-weighted term coverage (see below)
+    suggest_window: float = 12.0  # entries this close to the best are offered as suggestions
+    max_suggestions: int = 3
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What the matcher decided for one query, with the evidence the CLI shows."""
+
+    query: str
+    decision: Decision
+    entry_id: str | None  # the best entry, even when the decision is a fallback
+    score: float
+    suggestions: tuple[str, ...]
+    lang: str
+    scores: tuple[tuple[str, float], ...]  # the top few (entry id, score), best first
+
+
+# A query without any of these words is very likely about something else (loans, weather...),
+# so its score is lowered: a fuzzy match on generic words alone must not produce an answer.
+DOMAIN_TERMS: dict[str, tuple[str, ...]] = {
+    "ko": (
+        "인증서", "인증", "등록", "해제", "폐지", "폐기", "비밀번호", "타행", "케이뱅크", "갱신",
+        "재발급", "발급", "만료", "유효", "파일", "npki", "pfx", "p12", "der", "signcert",
+        "signpri", "kmcert", "zip", "압축", "폴더", "고객센터", "상담원", "상담", "주민번호",
+        "사업자번호", "본인확인", "보안", "안전", "언어", "영어", "사유", "잠겼", "잠김", "잠금",
+        "알림", "법인", "사업자", "휴대폰", "pc", "usb", "yessign", "전자서명", "해킹", "저장",
+        "목록", "업로드", "올려", "올리", "발급기관", "인증기관", "명의", "비밀번", "전화번호",
+        "문의", "사람", "직원", "한국어", "한글", "내보내기", "가져오기", "등록된", "개인키",
+    ),
+    "en": (
+        "certificate", "cert", "register", "registration", "release", "revoke", "revocation",
+        "password", "kbank", "renew", "reissue", "expire", "valid", "file", "files", "npki",
+        "pfx", "p12", "der", "signcert", "zip", "folder", "customer", "agent", "human",
+        "person", "support", "contact", "resident", "identity", "secure", "safe", "security",
+        "language", "english", "korean", "reason", "locked", "lock", "remind", "reminder",
+        "corporate", "business", "phone", "pc", "usb", "issuer", "upload", "store", "keep",
+        "private", "financial", "joint", "yessign", "help", "call", "unregister", "remove",
+    ),
+}  # fmt: skip
+
+_WORD = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """The prepared phrasings of one language; index i of every tuple is one phrasing."""
+
+    spaced: tuple[str, ...]
+    compact: tuple[str, ...]
+    owner: tuple[int, ...]  # index of the entry the phrasing belongs to
+    keywords: tuple[tuple[str, ...], ...]  # per entry, normalised keywords (compact for ko)
+    domain: tuple[str, ...]
+    position: dict[tuple[int, int], int]  # (entry index, question index) -> phrasing index
+    postings: dict[str, tuple[int, ...]]  # term -> entries whose phrasings use it
+    idf: dict[str, float]
+    unknown_idf: float  # weight of a query term no entry uses (it speaks of something else)
+
+
+def _terms(compact: str, spaced: str, lang: str) -> set[str]:
+    """Korean: character bigrams (robust to spacing and endings); English: words."""
+    if lang == "ko":
+        return {compact[i : i + 2] for i in range(len(compact) - 1)} or {compact}
+    return set(spaced.split())
+
+
+class Matcher:
+    """Match free-text questions to knowledge-base entries."""
+
+    def __init__(self, kb: KnowledgeBase, settings: MatchSettings | None = None) -> None:
+        self.kb = kb
+        self.settings = settings or MatchSettings()
+        vocabulary: set[str] = set()
+        for entry in kb.entries:
+            for text in (*entry.questions["en"], *entry.keywords["en"], entry.title["en"]):
+                vocabulary.update(_WORD.findall(text.lower()))
+        self._english_words = frozenset(vocabulary)
+        self._choices = {lang: self._prepare(lang) for lang in LANGUAGES}
+
+    def _norm(self, text: str) -> str:
+        return normalize(text, english_words=self._english_words)
+
+    def _prepare(self, lang: str) -> _Choices:
+        spaced: list[str] = []
+        compact: list[str] = []
+        owner: list[int] = []
+        keywords: list[tuple[str, ...]] = []
+        position: dict[tuple[int, int], int] = {}
+        for index, entry in enumerate(self.kb.entries):
+            for number, question in enumerate(entry.questions.get(lang, ())):
+                norm = self._norm(question)
+                if norm:
+                    position[(index, number)] = len(spaced)
+                    spaced.append(norm)
+                    compact.append(strip_spaces(norm))
+                    owner.append(index)
+            kws = (self._norm(k) for k in entry.keywords.get(lang, ()))
+            # Korean is matched without spaces; English keywords must match whole words.
+            keywords.append(
+                tuple(strip_spaces(k) if lang == "ko" else f" {k} " for k in kws if k)
+            )
+        domain = tuple(strip_spaces(self._norm(t)) or t for t in DOMAIN_TERMS[lang])
+        # Fuzzy ratios treat "인증서" like "폐지"; IDF weighting lets the rare, telling words of an
+        # entry count more than the words every entry shares.
+        entry_terms: dict[int, set[str]] = {}
+        for i, e in enumerate(owner):
+            entry_terms.setdefault(e, set()).update(_terms(compact[i], spaced[i], lang))
+        by_term: dict[str, list[int]] = {}
+        for e, terms in entry_terms.items():
+            for term in terms:
+                by_term.setdefault(term, []).append(e)
+        n = max(1, len(entry_terms))
+        idf = {t: math.log((n + 1) / (len(es) + 0.5)) for t, es in by_term.items()}
+        postings = {t: tuple(es) for t, es in by_term.items()}
+        return _Choices(
+            tuple(spaced), tuple(compact), tuple(owner), tuple(keywords), domain, position,
+            postings, idf, math.log((n + 1) / 0.5),
+        )  # fmt: skip
+
+    # --- scoring -----------------------------------------------------------------------------
+
+    def _entry_scores(
+        self, spaced: str, compact: str, lang: str, exclude: int | None = None
+    ) -> dict[int, float]:
+        """Best score per entry index for a normalised query (phrasing `exclude` ignored)."""
+        choices = self._choices[lang]
+        s = self.settings
+        floor = s.suggest_threshold * 0.5  # far below any decision: skip it in C, not Python
+        best: dict[int, float] = {}
+
+        def keep(i: int, score: float) -> None:
+            if i == exclude:
+                return
+            e = choices.owner[i]
+            if score > best.get(e, 0.0):
+                best[e] = score
+
+        # 1. Whole-string similarity without spaces: spacing never matters.
+        for _, score, i in process.extract(
+            compact, choices.compact, scorer=fuzz.ratio, limit=None, score_cutoff=floor
+        ):
+            keep(i, score)
+        # 2. Word order independent similarity ("등록 인증서" = "인증서 등록").
+        for _, score, i in process.extract(
+            spaced, choices.spaced, scorer=fuzz.token_sort_ratio, limit=None, score_cutoff=floor
+        ):
+            keep(i, score)
+        # 3. A phrasing inside a longer query. partial_ratio gives 100 to any short substring,
+        #    so it is scaled down by how much shorter the phrasing is than the query.
+        n = len(compact)
+        for _, score, i in process.extract(
+            compact, choices.compact, scorer=fuzz.partial_ratio, limit=None, score_cutoff=floor
+        ):
+            m = len(choices.compact[i])
+            ratio = min(n, m) / max(n, m) if n and m else 0.0
+            keep(i, score * (s.partial_floor + (1.0 - s.partial_floor) * ratio))
+
+        if s.term_weight > 0:
+            coverage: dict[int, float] = {}
+            total = 0.0
+            for term in _terms(compact, spaced, lang):
+                weight = choices.idf.get(term, choices.unknown_idf)
+                total += weight
+                for e in choices.postings.get(term, ()):
+                    coverage[e] = coverage.get(e, 0.0) + weight
+            w = s.term_weight
+            for e in set(best) | set(coverage):
+                best[e] = (1 - w) * best.get(e, 0.0) + w * 100.0 * coverage.get(e, 0.0) / total
+
+        probe = compact if lang == "ko" else f" {spaced} "
+        for e, kws in enumerate(choices.keywords):
+            if not kws:
+                continue
+            hits = sum(1 for k in kws if k in probe)
+            if hits:
+                bonus = min(s.keyword_cap, hits * s.keyword_bonus)
+                best[e] = min(100.0, best.get(e, 0.0) + bonus)
+
+        if not any(t in probe if lang == "ko" else f" {t}" in probe for t in choices.domain):
+            for e in best:
+                best[e] = max(0.0, best[e] - s.off_topic_penalty)
+        return best
+
+    def _rank(
+        self, query: str, lang: str | None, exclude: tuple[str, int, int] | None = None
+    ) -> tuple[str, list[tuple[str, float]]]:
+        detected = detect_language(query, english_words=self._english_words)
+        if lang in LANGUAGES and not re.search(r"[a-zA-Z가-힣ㄱ-ㅎㅏ-ㅣ]", query):
+            detected = lang  # nothing to detect from (digits, emoji): trust the chat language
+        spaced = self._norm(query)
+        if not spaced:
+            return detected, []
+        skip = None
+        if exclude is not None and exclude[0] == detected:
+            skip = self._choices[detected].position.get((exclude[1], exclude[2]))
+        scores = self._entry_scores(spaced, strip_spaces(spaced), detected, skip)
+        ranked = sorted(
+            ((self.kb.entries[e].id, round(score, 1)) for e, score in scores.items()),
+            key=lambda item: (-item[1], item[0]),
+        )
+        return detected, ranked
+
+    def match(self, query: str, lang: str | None = None) -> MatchResult:
+        """Decide how to reply to `query`; `lang` is the chat's language, used only as a hint."""
+        detected, ranked = self._rank(query, lang)
+        return self._decide(query, detected, ranked)
+
+    def match_excluding(
+        self, query: str, lang: str, entry_index: int, question_index: int
+    ) -> MatchResult:
+        """Match as if question `question_index` of entry `entry_index` were not in the KB."""
+        detected, ranked = self._rank(query, lang, (lang, entry_index, question_index))
+        return self._decide(query, detected, ranked)
+
+    def _decide(self, query: str, lang: str, ranked: Sequence[tuple[str, float]]) -> MatchResult:
+        s = self.settings
+        top = tuple(ranked[:5])
+        if not ranked:
+            return MatchResult(query, "fallback", None, 0.0, (), lang, ())
+        best_id, best = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        decision: Decision
+        if best >= s.answer_threshold and best - second >= s.margin:
+            decision = "answer"
+        elif best >= s.suggest_threshold and len(ranked) > 1:
+            decision = "suggest"
+        elif best >= s.suggest_threshold:
+            decision = "answer"  # a single candidate has nothing to be confused with
+        else:
+            decision = "fallback"
+        suggestions: tuple[str, ...] = ()
+        if decision == "suggest":
+            close = [i for i, score in ranked if score >= best - s.suggest_window]
+            if len(close) < 2:
+                close = [i for i, _ in ranked[:2]]
+            suggestions = tuple(close[: s.max_suggestions])
+        return MatchResult(query, decision, best_id, best, suggestions, lang, top)

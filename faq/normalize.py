@@ -1,0 +1,262 @@
+"""Text normalisation for the FAQ matcher: one function shapes both the knowledge-base phrasings
+and the customer's query, so that spacing, particles, synonyms, typos and Korean typed on an
+English keyboard layout stop mattering before rapidfuzz scores anything. Pure functions only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+__all__ = [
+    "COMMON_ENGLISH_WORDS",
+    "detect_language",
+    "en_layout_to_hangul",
+    "normalize",
+    "strip_spaces",
+]
+
+# --- Korean typed on an English (QWERTY) keyboard: the standard 2-beolsik layout -------------
+
+_KEY_TO_JAMO: dict[str, str] = {
+    "q": "ㅂ", "w": "ㅈ", "e": "ㄷ", "r": "ㄱ", "t": "ㅅ", "y": "ㅛ", "u": "ㅕ", "i": "ㅑ",
+    "o": "ㅐ", "p": "ㅔ", "a": "ㅁ", "s": "ㄴ", "d": "ㅇ", "f": "ㄹ", "g": "ㅎ", "h": "ㅗ",
+    "j": "ㅓ", "k": "ㅏ", "l": "ㅣ", "z": "ㅋ", "x": "ㅌ", "c": "ㅊ", "v": "ㅍ", "b": "ㅠ",
+    "n": "ㅜ", "m": "ㅡ",
+    # Shift gives the tense consonants and two diphthongs; other capitals are plain letters.
+    "Q": "ㅃ", "W": "ㅉ", "E": "ㄸ", "R": "ㄲ", "T": "ㅆ", "O": "ㅒ", "P": "ㅖ",
+}  # fmt: skip
+
+_INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_MEDIALS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+_FINALS = ("", "ㄱ", "ㄲ", "ㄳ", "ㄴ", "ㄵ", "ㄶ", "ㄷ", "ㄹ", "ㄺ", "ㄻ", "ㄼ", "ㄽ", "ㄾ", "ㄿ",
+           "ㅀ", "ㅁ", "ㅂ", "ㅄ", "ㅅ", "ㅆ", "ㅇ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ")  # fmt: skip
+_COMPOUND_VOWELS = {
+    ("ㅗ", "ㅏ"): "ㅘ", ("ㅗ", "ㅐ"): "ㅙ", ("ㅗ", "ㅣ"): "ㅚ", ("ㅜ", "ㅓ"): "ㅝ",
+    ("ㅜ", "ㅔ"): "ㅞ", ("ㅜ", "ㅣ"): "ㅟ", ("ㅡ", "ㅣ"): "ㅢ",
+}  # fmt: skip
+_COMPOUND_FINALS = {
+    ("ㄱ", "ㅅ"): "ㄳ", ("ㄴ", "ㅈ"): "ㄵ", ("ㄴ", "ㅎ"): "ㄶ", ("ㄹ", "ㄱ"): "ㄺ",
+    ("ㄹ", "ㅁ"): "ㄻ", ("ㄹ", "ㅂ"): "ㄼ", ("ㄹ", "ㅅ"): "ㄽ", ("ㄹ", "ㅌ"): "ㄾ",
+    ("ㄹ", "ㅍ"): "ㄿ", ("ㄹ", "ㅎ"): "ㅀ", ("ㅂ", "ㅅ"): "ㅄ",
+}  # fmt: skip
+_INITIAL_INDEX = {c: i for i, c in enumerate(_INITIALS)}
+_MEDIAL_INDEX = {c: i for i, c in enumerate(_MEDIALS)}
+_FINAL_INDEX = {c: i for i, c in enumerate(_FINALS) if c}
+
+
+def _is_vowel(jamo: str) -> bool:
+    return jamo in _MEDIAL_INDEX
+
+
+def _compose(jamos: list[str]) -> tuple[str, int, bool]:
+    """Run the 2-beolsik automaton; return (text, syllable count, every jamo went into a syllable)."""
+    out: list[str] = []
+    syllables = 0
+    complete = True
+    i, n = 0, len(jamos)
+    while i < n:
+        cho = jamos[i]
+        if cho in _INITIAL_INDEX and i + 1 < n and _is_vowel(jamos[i + 1]):
+            jung = jamos[i + 1]
+            i += 2
+            if i < n and (jung, jamos[i]) in _COMPOUND_VOWELS:
+                jung = _COMPOUND_VOWELS[(jung, jamos[i])]
+                i += 1
+            jong = ""
+            # A consonant followed by a vowel starts the next syllable instead of closing this one.
+            if i < n and jamos[i] in _FINAL_INDEX and not (i + 1 < n and _is_vowel(jamos[i + 1])):
+                jong = jamos[i]
+                i += 1
+                nxt = jamos[i] if i < n else ""
+                if (jong, nxt) in _COMPOUND_FINALS and not (i + 1 < n and _is_vowel(jamos[i + 1])):
+                    jong = _COMPOUND_FINALS[(jong, nxt)]
+                    i += 1
+            code = 0xAC00 + (_INITIAL_INDEX[cho] * 21 + _MEDIAL_INDEX[jung]) * 28
+            out.append(chr(code + (_FINAL_INDEX[jong] if jong else 0)))
+            syllables += 1
+        else:
+            out.append(cho)
+            complete = False
+            i += 1
+    return "".join(out), syllables, complete
+
+
+def _convert_word(word: str) -> tuple[str, int, bool]:
+    jamos = [_KEY_TO_JAMO.get(ch) or _KEY_TO_JAMO[ch.lower()] for ch in word]
+    return _compose(jamos)
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def en_layout_to_hangul(text: str) -> str:
+    """Read every run of Latin letters as keys pressed on a 2-beolsik keyboard ("dlswmdtj" → 인증서)."""
+    return _LATIN_WORD.sub(lambda m: _convert_word(m.group())[0], text)
+
+
+# English words that happen to compose into clean Hangul must stay English ("go" → 해).
+COMMON_ENGLISH_WORDS: frozenset[str] = frozenset(
+    """a an and are as at be bank by can cert certs certificate code did do does dog for from go
+    got had has have he her him his how i if in is it its me my no not of ok on or our pc pin she
+    so the them then this to too up us was we what when where which who why will with yes you
+    your hi hey help thanks please kbank app usb pfx zip der key id""".split()
+)
+
+
+def _layout_fix(text: str, english_words: frozenset[str]) -> str:
+    """Convert English-layout Korean words, but only when the text really looks like it.
+
+    A word qualifies when it composes into at least two whole syllables with no stray jamo and is
+    not a known English word; ordinary English ("certificate" → ㅊㄷㄱㅅ...) never composes cleanly.
+    Once one word qualifies, shorter clean words in the same text (e.g. "tj" → 서) follow it.
+    """
+    words = _LATIN_WORD.findall(text)
+    if not words:
+        return text
+    converted: dict[str, str] = {}
+    strong = False
+    for word in words:
+        if word.lower() in english_words or word.lower() in COMMON_ENGLISH_WORDS:
+            continue
+        hangul, syllables, complete = _convert_word(word)
+        if complete:
+            converted[word] = hangul
+            strong = strong or syllables >= 2
+    if not strong:
+        return text
+    return _LATIN_WORD.sub(lambda m: converted.get(m.group(), m.group()), text)
+
+
+# --- synonyms, abbreviations and common typos ------------------------------------------------
+
+
+def _spaced(term: str) -> str:
+    """A Korean term as a regex that also matches it with spaces between its syllables."""
+    return r"\s*".join(re.escape(ch) for ch in term)
+
+
+def _alts(*terms: str) -> str:
+    return "|".join(_spaced(t) for t in terms)
+
+
+# Order matters: longer and more specific forms first. Each pair is (regex, replacement).
+_KO_SYNONYMS: tuple[tuple[str, str], ...] = (
+    (_alts("공인인증서", "공인인정서", "공인인증", "공동인정서", "공동인증서", "공동인증"), "공동인증서"),
+    (_alts("금융인증서", "금융인정서"), "금융인증서"),
+    (_alts("인정서", "인즘서", "인증써", "인쯩서", "인증소", "인증사", "인정써", "인ㅈ증서"), "인증서"),
+    (_alts("타은행", "다른은행", "타기관", "다른기관", "타행", "다른곳", "다른데", "딴은행"), "타행"),
+    (_alts("비밀번호", "비밀먼호", "비빌번호", "비밀번허", "패스워드", "비번", "암호", "비밀번"), "비밀번호"),
+    (_alts("케이뱅크", "케이뱅", "케뱅크", "케뱅", "k뱅크", "kbank", "k bank", "케이벵크"), "케이뱅크"),
+    (_alts("등록해제", "등록해지", "해지", "헤제", "해재", "해쟤"), "해제"),
+    (_alts("재발행", "재발급"), "재발급"),
+    (_alts("갱신", "겡신", "갱싱"), "갱신"),
+    (_alts("등록", "등럭", "등룩", "드록"), "등록"),
+    (_alts("주민등록번호", "주민번호"), "주민번호"),
+    (_alts("사업자등록번호", "사업자번호"), "사업자번호"),
+    (_alts("고객센터", "고객센타", "콜센터", "콜센타", "고객센", "고객상담센터"), "고객센터"),
+    (_alts("상담원", "상담사", "상담직원"), "상담원"),
+    (_alts("유효기간", "유효기한"), "유효기간"),
+    (_alts("만료일", "만기일"), "만료일"),
+    (_alts("만료", "만기"), "만료"),
+    (_alts("컴퓨터", "컴터", "피씨", "노트북", "데스크탑", "데스크톱"), "pc"),
+    (r"(?:핸드|핸|스마트|아이|휴대)?폰|휴대\s*전화|갤럭시|모바일", "휴대폰"),
+    (_alts("어떻게", "어케", "어캐", "어떡해", "어떻해", "어뜨케", "어떻케"), "어떻게"),
+    (r"(?<![가-힣])안\s*(?:돼|되|됨|됌|됬)", "안돼"),
+    (_alts("됬"), "됐"),
+    (r"(?:뭐|머|모)(?:에요|예요|야|임|죠|냐|에여)|뭔가요|뭔데|뭔지", "뭐"),
+    (_alts("잊어버", "잃어버", "까먹", "까묵"), "잊어버"),
+)
+
+_EN_SYNONYMS: tuple[tuple[str, str], ...] = (
+    (r"\bcerts?\b|\bcertificates\b|\bcertficate\b|\bcertifcate\b|\bcertificat\b", "certificate"),
+    (r"\bpw\b|\bpwd\b|\bpasswd\b|\bpass word\b|\bpasword\b|\bpassowrd\b", "password"),
+    (r"\bcent(?:re|er)\b", "center"),
+    (r"\brecognised\b", "recognized"),
+    (r"\bcell ?phone\b|\bsmart ?phone\b|\bmobile phone\b|\bmobile\b", "phone"),
+    (r"\bcomputer\b|\blaptop\b|\bdesktop\b", "pc"),
+    (r"\bun-?register\b|\bde-?register\b", "unregister"),
+    (r"\bre-?new(?:al|ing|ed)?\b", "renew"),
+    (r"\bre-?issu(?:e|ed|ing)\b", "reissue"),
+    (r"\bexpir(?:e|ed|es|y|ation|ing)\b", "expire"),
+)
+
+_KO_PATTERNS = tuple((re.compile(p), r) for p, r in _KO_SYNONYMS)
+_EN_PATTERNS = tuple((re.compile(p), r) for p, r in _EN_SYNONYMS)
+
+# Words that carry no meaning for matching (greetings, hedges, politeness).
+_FILLERS = frozenset(
+    """혹시 좀 저기 저기요 제가 저는 저 나 내가 안녕하세요 안녕 그냥 진짜 너무 아 음 근데 그런데
+    여기 지금 해요 하나요 돼요 되나요 되나 인가요 할까요 하죠 해줘 해주세요 주세요 알려주세요 궁금해요
+    궁금합니다 the a an please pls plz hi hello hey um just i""".split()
+)
+
+# Endings and particles stripped from the end of a Korean word, longest first. Both sides of the
+# match are stripped the same way, so over-stripping is harmless; it only has to be consistent.
+_ENDINGS = tuple(
+    sorted(
+        """해주세요 주세요 하나요 인가요 할까요 되나요 됩니까 습니까 습니다 이에요 이예요 예요 에요
+        나요 가요 까요 세요 해요 어요 아요 죠 요 냐 니 임 음 함""".split(),
+        key=len,
+        reverse=True,
+    )
+)
+_PARTICLES = tuple(
+    sorted(
+        "은 는 이 가 을 를 에 에서 으로 로 도 의 랑 이랑 하고 와 과 만 에는 으로는 로는".split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+_NOISE = re.compile(r"[^0-9a-z가-힣\s]+")
+_SPACES = re.compile(r"\s+")
+_HANGUL = re.compile(r"[가-힣ㄱ-ㅎㅏ-ㅣ]")
+_LATIN = re.compile(r"[a-z]")
+
+
+def _strip_word(word: str) -> str:
+    if not _HANGUL.search(word):
+        return word
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 2:
+            word = word[: -len(ending)]
+            break
+    for particle in _PARTICLES:
+        if word.endswith(particle) and len(word) - len(particle) >= 2:
+            return word[: -len(particle)]
+    return word
+
+
+def normalize(text: str, *, english_words: Iterable[str] = ()) -> str:
+    """Return the canonical form of a question: lower-case, no punctuation or emoji, synonyms
+    and typos mapped, particles and endings stripped, English-layout Korean converted.
+
+    `english_words` are extra words never to read as English-layout Korean (the matcher passes
+    the vocabulary of the knowledge base's English phrasings).
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _layout_fix(text, frozenset(w.lower() for w in english_words))
+    text = text.lower().replace("'", "").replace("’", "")
+    text = _NOISE.sub(" ", text)
+    for pattern, replacement in _KO_PATTERNS:
+        text = pattern.sub(replacement, text)
+    for pattern, replacement in _EN_PATTERNS:
+        text = pattern.sub(replacement, text)
+    words = [_strip_word(w) for w in text.split() if w not in _FILLERS]
+    return _SPACES.sub(" ", " ".join(w for w in words if w)).strip()
+
+
+def strip_spaces(text: str) -> str:
+    """Korean users often drop spaces; comparing without any makes that irrelevant."""
+    return text.replace(" ", "")
+
+
+def detect_language(text: str, *, english_words: Iterable[str] = ()) -> str:
+    """Return "ko" when the text (after English-layout repair) has any Hangul, else "en"."""
+    vocabulary = frozenset(w.lower() for w in english_words)
+    fixed = _layout_fix(unicodedata.normalize("NFKC", text), vocabulary)
+    if _HANGUL.search(fixed):
+        return "ko"
+    return "en" if _LATIN.search(fixed.lower()) else "ko"
