@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.certs import assemble, classify, inspect_certificate, unlock, verify_identity  # noqa: E402
-from bot.certs.testgen import generate_test_certificate  # noqa: E402
+from bot.certs import assemble, classify, inspect_certificate, unlock, verify_identity
+from bot.certs.testgen import generate_test_certificate
 
 
 def _measure(func: Callable[[], object], runs: int) -> tuple[float, float]:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.certs import CertificateError, assemble, classify, unlock  # noqa: E402
-from bot.certs.testgen import generate_test_certificate  # noqa: E402
+from bot.certs import CertificateError, assemble, classify, unlock
+from bot.certs.testgen import generate_test_certificate
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     password_lock_minutes: int = Field(default=30, ge=1, le=24 * 60)
     require_identity_check: bool = False
     allow_unknown_issuers: bool = False
-    conversation_timeout_seconds: int = Field(default=600, ge=10, le=24 * 3600)
+    conversation_timeout_seconds: int = Field(default=600, ge=1, le=24 * 3600)
     max_upload_bytes: int = Field(default=64 * 1024, ge=1024, le=20 * 1024 * 1024)
     key_vault_ttl_seconds: int = Field(default=600, ge=10, le=24 * 3600)
     expiry_check_hour_utc: int = Field(default=0, ge=0, le=23)

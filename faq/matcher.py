@@ -27,13 +27,13 @@ Decision = Literal["answer", "suggest", "fallback"]
 class MatchSettings:
     """Decision thresholds on the 0-100 score; tuned on tests/data/faq_dev.yaml only."""
 
-    answer_threshold: float = 72.0  # at or above (and clear of the runner-up): answer
-    suggest_threshold: float = 52.0  # at or above: offer the top entries as buttons
-    margin: float = 5.0  # the best must beat the second by this much to be answered outright
-    keyword_bonus: float = 4.0  # per keyword of the entry found in the query
-    keyword_cap: float = 8.0  # keywords break ties; they must not outvote the phrasings
-    off_topic_penalty: float = 18.0  # subtracted when the query has no word from our domain
-    partial_floor: float = 0.6  # partial_ratio is scaled by floor + (1 - floor) * length ratio
+    answer_threshold: float = 62.0  # at or above (and clear of the runner-up): answer
+    suggest_threshold: float = 53.0  # at or above: offer the top entries as buttons
+    margin: float = 4.0  # the best must beat the second by this much to be answered outright
+    keyword_bonus: float = 6.0  # per keyword of the entry found in the query
+    keyword_cap: float = 12.0  # keywords break ties; they must not outvote the phrasings
+    off_topic_penalty: float = 14.0  # subtracted when the query has no word from our domain
+    partial_floor: float = 0.7  # partial_ratio is scaled by floor + (1 - floor) * length ratio
     term_weight: float = 0.35  # share of the score from IDF-weighted term coverage (see below)
     suggest_window: float = 12.0  # entries this close to the best are offered as suggestions
     max_suggestions: int = 3

@@ -126,6 +126,7 @@ class _OpenTag:
     entity: str | None  # None: the tag contributes no entity (e.g. <a> without href)
     start: int  # UTF-16 offset in the output text
     attrs: dict[str, str]
+    order: int  # opening order: an outer entity is listed before an inner one of equal span
 
 
 def parse_html(source: str) -> ParsedText:
@@ -133,7 +134,8 @@ def parse_html(source: str) -> ParsedText:
     out: list[str] = []
     out_len = 0  # UTF-16 length of "".join(out), kept incrementally for O(n)
     stack: list[_OpenTag] = []
-    entities: list[dict[str, Any]] = []
+    entities: list[tuple[int, dict[str, Any]]] = []
+    opened = 0
     i, n = 0, len(source)
 
     def emit(chunk: str) -> None:
@@ -198,14 +200,15 @@ def parse_html(source: str) -> ParsedText:
             language = attrs["class"].removeprefix("language-")
             stack[-1].attrs.setdefault("language", language)
             entity = None
-        stack.append(_OpenTag(name, entity, out_len, attrs))
+        stack.append(_OpenTag(name, entity, out_len, attrs, opened))
+        opened += 1
     if stack:
         raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return ParsedText("".join(out), entities)
+    entities.sort(key=lambda item: (item[1]["offset"], -item[1]["length"], item[0]))
+    return ParsedText("".join(out), [entity for _, entity in entities])
 
 
-def _close(tag: _OpenTag, end: int, entities: list[dict[str, Any]]) -> None:
+def _close(tag: _OpenTag, end: int, entities: list[tuple[int, dict[str, Any]]]) -> None:
     if tag.entity is None or end == tag.start:
         return  # Telegram drops empty entities
     entity: dict[str, Any] = {"type": tag.entity, "offset": tag.start, "length": end - tag.start}
@@ -217,7 +220,7 @@ def _close(tag: _OpenTag, end: int, entities: list[dict[str, Any]]) -> None:
         entity["custom_emoji_id"] = tag.attrs["emoji-id"]
     elif tag.entity == "blockquote" and "expandable" in tag.attrs:
         entity["type"] = "expandable_blockquote"
-    entities.append(entity)
+    entities.append((tag.order, entity))
 
 
 class _TextRenderer(HTMLParser):

@@ -122,11 +122,12 @@ def pressable(user: ScriptedUser) -> BotMessage | None:
 def render_message(message: BotMessage, *, numbered: bool, edited: bool = False) -> list[str]:
     """A bot message as terminal lines: text, attachment, then buttons."""
     marker = "(수정됨/edited) " if edited else ""
-    body = message.plain.strip("\n").splitlines() or [""]
-    lines = [f"🤖 {marker}{body[0]}"] + [f"{_INDENT}{line}" for line in body[1:]]
+    body = message.plain.strip("\n").splitlines()
     if message.document is not None:
         doc = message.document
-        lines.append(f"{_INDENT}📎 {doc.file_name or 'document'} ({doc.file_size:,} bytes)")
+        body.append(f"📎 {doc.file_name or 'document'} ({doc.file_size:,} bytes)")
+    body = body or [""]
+    lines = [f"🤖 {marker}{body[0]}"] + [f"{_INDENT}{line}" for line in body[1:]]
     number = 0
     for row in message.buttons:
         cells = []

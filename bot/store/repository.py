@@ -246,9 +246,11 @@ class Store:
                 (cert.issuer_dn, cert.serial_hex),
             ) as cur:
                 holder = await cur.fetchone()
-            if holder is not None:
-                if holder["user_id"] == user_id:
-                    raise AlreadyActiveForUser()
+            refused_elsewhere = holder is not None and holder["user_id"] != user_id
+            if holder is not None and not refused_elsewhere:
+                raise AlreadyActiveForUser()
+            if refused_elsewhere:
+                # Audited and committed; the caller is told after the transaction.
                 await self._audit(
                     conn,
                     user_id,
@@ -256,58 +258,72 @@ class Store:
                     None,
                     {"fingerprint": cert.fingerprint_sha256},
                 )
-                raise AlreadyActiveElsewhere()
-            async with conn.execute(
-                "SELECT COUNT(*) FROM certificates WHERE user_id = ? AND status = 'active'",
-                (user_id,),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is not None and row[0] >= max_active:
-                raise LimitReached()
-            await conn.execute(
-                "INSERT INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?) "
-                "ON CONFLICT (user_id) DO NOTHING",
-                (user_id, stamp, stamp),
-            )
-            cursor = await conn.execute(
-                "INSERT INTO certificates (user_id, issuer_dn, serial_hex, subject_dn, owner_name, "
-                "ca, policy_oid, holder_type, usage, usage_purpose_ko, usage_purpose_en, "
-                "not_before, not_after, fingerprint_sha256, key_format, cert_der, status, "
-                "registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)",
-                (
-                    user_id,
-                    cert.issuer_dn,
-                    cert.serial_hex,
-                    cert.subject_dn,
-                    cert.owner_name,
-                    cert.ca,
-                    cert.policy_oid,
-                    cert.holder_type,
-                    cert.usage,
-                    cert.usage_purpose_ko,
-                    cert.usage_purpose_en,
-                    _iso(cert.not_before),
-                    _iso(cert.not_after),
-                    cert.fingerprint_sha256,
-                    cert.key_format,
-                    cert.cert_der,
-                    stamp,
-                ),
-            )
-            certificate_id = int(cursor.lastrowid or 0)
-            await self._audit(
-                conn,
-                user_id,
-                "registered",
-                certificate_id,
-                {"fingerprint": cert.fingerprint_sha256, "serial": cert.serial_hex},
-            )
-            async with conn.execute(
-                f"SELECT {_CERT_COLUMNS} FROM certificates WHERE id = ?", (certificate_id,)
-            ) as cur:
-                created = await cur.fetchone()
-        assert created is not None
+                created = None
+            else:
+                created = await self._insert_certificate(conn, user_id, cert, max_active, stamp)
+        if created is None:
+            raise AlreadyActiveElsewhere()
         return _certificate(created)
+
+    async def _insert_certificate(
+        self,
+        conn: aiosqlite.Connection,
+        user_id: int,
+        cert: NewCertificate,
+        max_active: int,
+        stamp: str,
+    ) -> aiosqlite.Row:
+        async with conn.execute(
+            "SELECT COUNT(*) FROM certificates WHERE user_id = ? AND status = 'active'",
+            (user_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is not None and row[0] >= max_active:
+            raise LimitReached()
+        await conn.execute(
+            "INSERT INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?) "
+            "ON CONFLICT (user_id) DO NOTHING",
+            (user_id, stamp, stamp),
+        )
+        cursor = await conn.execute(
+            "INSERT INTO certificates (user_id, issuer_dn, serial_hex, subject_dn, owner_name, "
+            "ca, policy_oid, holder_type, usage, usage_purpose_ko, usage_purpose_en, "
+            "not_before, not_after, fingerprint_sha256, key_format, cert_der, status, "
+            "registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)",
+            (
+                user_id,
+                cert.issuer_dn,
+                cert.serial_hex,
+                cert.subject_dn,
+                cert.owner_name,
+                cert.ca,
+                cert.policy_oid,
+                cert.holder_type,
+                cert.usage,
+                cert.usage_purpose_ko,
+                cert.usage_purpose_en,
+                _iso(cert.not_before),
+                _iso(cert.not_after),
+                cert.fingerprint_sha256,
+                cert.key_format,
+                cert.cert_der,
+                stamp,
+            ),
+        )
+        certificate_id = int(cursor.lastrowid or 0)
+        await self._audit(
+            conn,
+            user_id,
+            "registered",
+            certificate_id,
+            {"fingerprint": cert.fingerprint_sha256, "serial": cert.serial_hex},
+        )
+        async with conn.execute(
+            f"SELECT {_CERT_COLUMNS} FROM certificates WHERE id = ?", (certificate_id,)
+        ) as cur:
+            created = await cur.fetchone()
+        assert created is not None
+        return created
 
     async def release(
         self, user_id: int, certificate_id: int, *, reason: str | None, note: str | None = None

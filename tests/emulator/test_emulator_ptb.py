@@ -188,13 +188,9 @@ async def test_double_polling_conflicts(emulator: BotApiEmulator) -> None:
             await waiting
 
 
-async def test_commands_are_registered_per_language(
-    emulator: BotApiEmulator, bot_app: App
-) -> None:
+async def test_commands_are_registered_per_language(emulator: BotApiEmulator, bot_app: App) -> None:
     await bot_app.bot.set_my_commands([("start", "시작")], language_code="ko")
-    assert emulator.my_commands(language_code="ko") == [
-        {"command": "start", "description": "시작"}
-    ]
+    assert emulator.my_commands(language_code="ko") == [{"command": "start", "description": "시작"}]
     assert (await bot_app.bot.get_my_commands(language_code="ko"))[0].command == "start"
     with pytest.raises(BadRequest):
         await bot_app.bot.set_my_commands([("Bad Command", "x")])
