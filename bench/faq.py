@@ -94,7 +94,8 @@ def main(argv: list[str]) -> int:
     cases = load_eval_set(eval_path)
     report = evaluate(matcher, cases)
 
-    print(f"FAQ benchmark on {eval_path.relative_to(ROOT) if eval_path.is_relative_to(ROOT) else eval_path}")
+    shown = eval_path.relative_to(ROOT) if eval_path.is_relative_to(ROOT) else eval_path
+    print(f"FAQ benchmark on {shown}")
     print(f"{'metric':38} {'value':>10} {'target':>10}")
     for lang in ("ko", "en"):
         print(

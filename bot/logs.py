@@ -53,6 +53,9 @@ def configure_logging(level: str = "INFO", handler: logging.Handler | None = Non
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # At DEBUG, PTB logs every update and API result in full, message texts (passwords) included:
+    # it never logs below INFO here, whatever LOG_LEVEL says.
+    logging.getLogger("telegram").setLevel(max(logging.getLevelName(level), logging.INFO))
     # httpx logs every request URL, and URLs contain the token.
     for name in (
         "httpx",

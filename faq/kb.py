@@ -175,9 +175,7 @@ def _check_html(reader: _Reader, node: Node, text: str, what: str) -> None:
 def _read_entry(reader: _Reader, node: Node, index: int) -> tuple[Entry, dict[str, Node]]:
     where = f"entries[{index}]"
     fields = reader.mapping(node, where)
-    reader.check_keys(
-        fields, {"id", "topic", "title", "related", "action", *LANGUAGES}, where
-    )
+    reader.check_keys(fields, {"id", "topic", "title", "related", "action", *LANGUAGES}, where)
     entry_id = reader.string(reader.require(fields, "id", node, where), f"{where}.id")
     if not _ID.match(entry_id):
         raise reader.fail(fields["id"][1], f"id {entry_id!r} must be lower-case-with-dashes")

@@ -76,6 +76,13 @@ DOMAIN_TERMS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 _WORD = re.compile(r"[a-z]+")
+# In a large KB only the entries sharing the most weighted terms with the query are scored
+# fuzzily; the shipped KB is far below this, so there every entry is always scored.
+_CANDIDATES = 64
+# A term used by this many entries carries almost no IDF weight; walking its postings is waste.
+_COMMON_TERM_POSTINGS = 500
+# A fuzzy score under this adds at most (1 - term_weight) * 40 = 26 points: never a decision.
+_FUZZY_FLOOR = 40.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,9 @@ class _Choices:
     postings: dict[str, tuple[int, ...]]  # term -> entries whose phrasings use it
     idf: dict[str, float]
     unknown_idf: float  # weight of a query term no entry uses (it speaks of something else)
+    by_entry: tuple[tuple[int, ...], ...]  # entry index -> its phrasing indices
+    lengths: tuple[int, ...]  # len() of each compact phrasing
+    entries: int
 
 
 def _terms(compact: str, spaced: str, lang: str) -> set[str]:
@@ -132,14 +142,14 @@ class Matcher:
                     owner.append(index)
             kws = (self._norm(k) for k in entry.keywords.get(lang, ()))
             # Korean is matched without spaces; English keywords must match whole words.
-            keywords.append(
-                tuple(strip_spaces(k) if lang == "ko" else f" {k} " for k in kws if k)
-            )
+            keywords.append(tuple(strip_spaces(k) if lang == "ko" else f" {k} " for k in kws if k))
         domain = tuple(strip_spaces(self._norm(t)) or t for t in DOMAIN_TERMS[lang])
         # Fuzzy ratios treat "인증서" like "폐지"; IDF weighting lets the rare, telling words of an
         # entry count more than the words every entry shares.
+        by_entry: list[list[int]] = [[] for _ in self.kb.entries]
         entry_terms: dict[int, set[str]] = {}
         for i, e in enumerate(owner):
+            by_entry[e].append(i)
             entry_terms.setdefault(e, set()).update(_terms(compact[i], spaced[i], lang))
         by_term: dict[str, list[int]] = {}
         for e, terms in entry_terms.items():
@@ -150,7 +160,8 @@ class Matcher:
         postings = {t: tuple(es) for t, es in by_term.items()}
         return _Choices(
             tuple(spaced), tuple(compact), tuple(owner), tuple(keywords), domain, position,
-            postings, idf, math.log((n + 1) / 0.5),
+            postings, idf, math.log((n + 1) / 0.5), tuple(tuple(x) for x in by_entry),
+            tuple(len(c) for c in compact), len(self.kb.entries),
         )  # fmt: skip
 
     # --- scoring -----------------------------------------------------------------------------
@@ -161,53 +172,73 @@ class Matcher:
         """Best score per entry index for a normalised query (phrasing `exclude` ignored)."""
         choices = self._choices[lang]
         s = self.settings
-        floor = s.suggest_threshold * 0.5  # far below any decision: skip it in C, not Python
-        best: dict[int, float] = {}
 
-        def keep(i: int, score: float) -> None:
-            if i == exclude:
-                return
-            e = choices.owner[i]
-            if score > best.get(e, 0.0):
-                best[e] = score
-
-        # 1. Whole-string similarity without spaces: spacing never matters.
-        for _, score, i in process.extract(
-            compact, choices.compact, scorer=fuzz.ratio, limit=None, score_cutoff=floor
-        ):
-            keep(i, score)
-        # 2. Word order independent similarity ("등록 인증서" = "인증서 등록").
-        for _, score, i in process.extract(
-            spaced, choices.spaced, scorer=fuzz.token_sort_ratio, limit=None, score_cutoff=floor
-        ):
-            keep(i, score)
-        # 3. A phrasing inside a longer query. partial_ratio gives 100 to any short substring,
-        #    so it is scaled down by how much shorter the phrasing is than the query.
-        n = len(compact)
-        for _, score, i in process.extract(
-            compact, choices.compact, scorer=fuzz.partial_ratio, limit=None, score_cutoff=floor
-        ):
-            m = len(choices.compact[i])
-            ratio = min(n, m) / max(n, m) if n and m else 0.0
-            keep(i, score * (s.partial_floor + (1.0 - s.partial_floor) * ratio))
-
-        if s.term_weight > 0:
-            coverage: dict[int, float] = {}
-            total = 0.0
-            for term in _terms(compact, spaced, lang):
-                weight = choices.idf.get(term, choices.unknown_idf)
-                total += weight
-                for e in choices.postings.get(term, ()):
+        # IDF-weighted share of the query's terms that each entry's phrasings use. It also
+        # picks the candidates in a large KB, so the fuzzy passes below stay cheap.
+        coverage: dict[int, float] = {}
+        total = 0.0
+        for term in _terms(compact, spaced, lang):
+            weight = choices.idf.get(term, choices.unknown_idf)
+            total += weight
+            postings = choices.postings.get(term, ())
+            if len(postings) <= _COMMON_TERM_POSTINGS:  # near-zero weight, long list: skip
+                for e in postings:
                     coverage[e] = coverage.get(e, 0.0) + weight
-            w = s.term_weight
+        pool: list[int] | None = None  # None: every entry
+        phrasings: Sequence[int] = range(len(choices.owner))
+        if choices.entries > _CANDIDATES:
+            pool = sorted(coverage, key=coverage.__getitem__, reverse=True)[:_CANDIDATES]
+            phrasings = [i for e in pool for i in choices.by_entry[e]]
+        compacts: Sequence[str] = choices.compact
+        spaceds: Sequence[str] = choices.spaced
+        if pool is not None:
+            compacts = [choices.compact[i] for i in phrasings]
+            spaceds = [choices.spaced[i] for i in phrasings]
+
+        # Scores below this cannot lead to a decision; rapidfuzz drops them in C, not Python.
+        floor = _FUZZY_FLOOR
+        owner = choices.owner
+        best: dict[int, float] = {}
+        n = len(compact)
+        lengths = choices.lengths
+        pf = s.partial_floor
+        for scorer, query, targets in (
+            (fuzz.ratio, compact, compacts),  # whole string, spacing ignored
+            (fuzz.token_sort_ratio, spaced, spaceds),  # word order ignored
+            (fuzz.partial_ratio, compact, compacts),  # a phrasing inside a longer query
+        ):
+            partial = scorer is fuzz.partial_ratio
+            for _, score, k in process.extract(
+                query, targets, scorer=scorer, limit=None, score_cutoff=floor
+            ):
+                i = phrasings[k]
+                if i == exclude:
+                    continue
+                if partial:
+                    # partial_ratio gives 100 to any short substring: scale it by how much
+                    # shorter the phrasing is than the query.
+                    m = lengths[i]
+                    score *= pf + (1.0 - pf) * (min(n, m) / max(n, m, 1))
+                e = owner[i]
+                if score > best.get(e, 0.0):
+                    best[e] = score
+
+        if not best and not coverage and choices.compact:
+            # Nothing is even remotely close; still name the nearest entry (the CLI and the
+            # operators' fallback log show it), with its honest, low score.
+            found = process.extractOne(compact, choices.compact, scorer=fuzz.ratio)
+            if found is not None:
+                best[owner[found[2]]] = found[1]
+
+        w = s.term_weight
+        if w > 0 and total > 0:
             for e in set(best) | set(coverage):
                 best[e] = (1 - w) * best.get(e, 0.0) + w * 100.0 * coverage.get(e, 0.0) / total
 
         probe = compact if lang == "ko" else f" {spaced} "
-        for e, kws in enumerate(choices.keywords):
-            if not kws:
-                continue
-            hits = sum(1 for k in kws if k in probe)
+        for e in pool if pool is not None else range(len(choices.keywords)):
+            kws = choices.keywords[e]
+            hits = sum(1 for k in kws if k in probe) if kws else 0
             if hits:
                 bonus = min(s.keyword_cap, hits * s.keyword_bonus)
                 best[e] = min(100.0, best.get(e, 0.0) + bonus)

@@ -143,12 +143,27 @@ def _alts(*terms: str) -> str:
 
 # Order matters: longer and more specific forms first. Each pair is (regex, replacement).
 _KO_SYNONYMS: tuple[tuple[str, str], ...] = (
-    (_alts("공인인증서", "공인인정서", "공인인증", "공동인정서", "공동인증서", "공동인증"), "공동인증서"),
+    (
+        _alts("인정서", "인즘서", "인증써", "인쯩서", "인증소", "인증사", "인정써", "인ㅈ증서"),
+        "인증서",
+    ),
+    (
+        _alts("공인인증서", "공인인정서", "공인인증", "공동인정서", "공동인증서", "공동인증"),
+        "공동인증서",
+    ),
     (_alts("금융인증서", "금융인정서"), "금융인증서"),
-    (_alts("인정서", "인즘서", "인증써", "인쯩서", "인증소", "인증사", "인정써", "인ㅈ증서"), "인증서"),
-    (_alts("타은행", "다른은행", "타기관", "다른기관", "타행", "다른곳", "다른데", "딴은행"), "타행"),
-    (_alts("비밀번호", "비밀먼호", "비빌번호", "비밀번허", "패스워드", "비번", "암호", "비밀번"), "비밀번호"),
-    (_alts("케이뱅크", "케이뱅", "케뱅크", "케뱅", "k뱅크", "kbank", "k bank", "케이벵크"), "케이뱅크"),
+    (
+        _alts("타은행", "다른은행", "타기관", "다른기관", "타행", "다른곳", "다른데", "딴은행"),
+        "타행",
+    ),
+    (
+        _alts("비밀번호", "비밀먼호", "비빌번호", "비밀번허", "패스워드", "비번", "암호", "비밀번"),
+        "비밀번호",
+    ),
+    (
+        _alts("케이뱅크", "케이뱅", "케뱅크", "케뱅", "k뱅크", "kbank", "k bank", "케이벵크"),
+        "케이뱅크",
+    ),
     (_alts("등록해제", "등록해지", "해지", "헤제", "해재", "해쟤"), "해제"),
     (_alts("재발행", "재발급"), "재발급"),
     (_alts("갱신", "겡신", "갱싱"), "갱신"),
@@ -166,6 +181,7 @@ _KO_SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"(?<![가-힣])안\s*(?:돼|되|됨|됌|됬)", "안돼"),
     (_alts("됬"), "됐"),
     (r"(?:뭐|머|모)(?:에요|예요|야|임|죠|냐|에여)|뭔가요|뭔데|뭔지", "뭐"),
+    (_alts("잊어버렸", "잃어버렸", "까먹었", "까묵었", "잊었"), "잊어버렸"),
     (_alts("잊어버", "잃어버", "까먹", "까묵"), "잊어버"),
 )
 
@@ -229,6 +245,13 @@ def _strip_word(word: str) -> str:
     return word
 
 
+def _vocabulary(words: Iterable[str]) -> frozenset[str]:
+    # The matcher passes one prepared lower-case frozenset per query: don't copy it every time.
+    if isinstance(words, frozenset):
+        return words
+    return frozenset(w.lower() for w in words)
+
+
 def normalize(text: str, *, english_words: Iterable[str] = ()) -> str:
     """Return the canonical form of a question: lower-case, no punctuation or emoji, synonyms
     and typos mapped, particles and endings stripped, English-layout Korean converted.
@@ -237,7 +260,7 @@ def normalize(text: str, *, english_words: Iterable[str] = ()) -> str:
     the vocabulary of the knowledge base's English phrasings).
     """
     text = unicodedata.normalize("NFKC", text)
-    text = _layout_fix(text, frozenset(w.lower() for w in english_words))
+    text = _layout_fix(text, _vocabulary(english_words))
     text = text.lower().replace("'", "").replace("’", "")
     text = _NOISE.sub(" ", text)
     for pattern, replacement in _KO_PATTERNS:
@@ -255,8 +278,7 @@ def strip_spaces(text: str) -> str:
 
 def detect_language(text: str, *, english_words: Iterable[str] = ()) -> str:
     """Return "ko" when the text (after English-layout repair) has any Hangul, else "en"."""
-    vocabulary = frozenset(w.lower() for w in english_words)
-    fixed = _layout_fix(unicodedata.normalize("NFKC", text), vocabulary)
+    fixed = _layout_fix(unicodedata.normalize("NFKC", text), _vocabulary(english_words))
     if _HANGUL.search(fixed):
         return "ko"
     return "en" if _LATIN.search(fixed.lower()) else "ko"

@@ -129,5 +129,3 @@ def cert(**kw: Any) -> GeneratedCertificate:
     if key not in _CERT_CACHE:
         _CERT_CACHE[key] = generate_test_certificate(**kw)
     return _CERT_CACHE[key]
-
-

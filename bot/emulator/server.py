@@ -614,11 +614,13 @@ class BotApiEmulator:
 
     def _bot_messages(self, user_id: int) -> list[BotMessage]:
         chat = self._chats[user_id]
-        return [chat.records[i].snapshot() for i in chat.bot_ids]  # type: ignore[union-attr]
+        records = (chat.records[i] for i in chat.bot_ids)
+        return [r.snapshot() for r in records if isinstance(r, _BotRecord)]
 
     def _user_messages(self, user_id: int) -> list[UserMessage]:
         chat = self._chats[user_id]
-        return [chat.records[i].snapshot() for i in chat.user_ids]  # type: ignore[union-attr]
+        records = (chat.records[i] for i in chat.user_ids)
+        return [r.snapshot() for r in records if isinstance(r, _UserRecord)]
 
     def _events_since(self, user_id: int, mark: int) -> list[ChatEvent]:
         chat = self._chats[user_id]
@@ -841,9 +843,8 @@ class BotApiEmulator:
         if not self._updates and timeout > 0 and self._server is not None:
             poll: asyncio.Future[str] = asyncio.get_running_loop().create_future()
             self._poll = poll
-            await asyncio.wait(
-                {poll, request.closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
+            waiters: set[asyncio.Future[Any]] = {poll, request.closed}
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if self._poll is poll:
                 self._poll = None
             if poll.done() and poll.result() == _TERMINATED:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from pathlib import Path
 
 from telegram import Update
@@ -15,7 +16,15 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.config import Settings
 from bot.flows import callbacks as cb
-from bot.flows.common import Context, answer_query, keyboard, language, say, services
+from bot.flows.common import (
+    Context,
+    answer_query,
+    delete_user_message,
+    keyboard,
+    language,
+    say,
+    services,
+)
 from bot.texts import Html
 from faq.kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from faq.matcher import Matcher, MatchResult, MatchSettings
@@ -63,6 +72,25 @@ class FaqService:
         return entry.answer.get(lang) or entry.answer.get("ko")
 
 
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+
+
+def looks_like_secret(text: str) -> bool:
+    """A lone token mixing letters, digits and symbols is most likely a password sent at the
+    wrong moment; a long digit run may be a resident number. Neither is matched or stored."""
+    candidate = text.strip()
+    if re.search(r"(?<!\d)\d{6}-?\d{7}(?!\d)", candidate):
+        return True
+    if not 8 <= len(candidate) <= 64 or any(c.isspace() for c in candidate):
+        return False
+    if _HANGUL.search(candidate) or "/" in candidate:
+        return False
+    has_digit = any(c.isdigit() for c in candidate)
+    has_letter = any(c.isalpha() for c in candidate)
+    has_symbol = any(not c.isalnum() for c in candidate)
+    return has_digit and has_letter and (has_symbol or len(candidate) >= 10)
+
+
 def _title(entry: Entry, lang: str) -> str:
     return entry.title.get(lang) or entry.title.get("ko") or entry.id
 
@@ -100,6 +128,11 @@ async def answer_text(update: Update, context: Context, *, mid_flow: bool = Fals
     message = update.effective_message
     user = update.effective_user
     if message is None or not message.text:
+        return
+    if looks_like_secret(message.text):
+        deleted = await delete_user_message(update)
+        key = "common.secret_deleted" if deleted else "common.secret_not_deleted"
+        await say(update, context, svc.catalog.text(await language(update, context), key))
         return
     result = svc.faq.match(message.text)
     lang = await language(update, context)

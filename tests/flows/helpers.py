@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Any
 
 from bot.certs.testgen import GeneratedCertificate
 from bot.emulator import BotMessage, ScriptedUser
@@ -50,5 +49,3 @@ def plain(messages: list[BotMessage]) -> str:
 
 def any_text(user: ScriptedUser, needle: str) -> bool:
     return any(needle in m.plain for m in user.messages)
-
-

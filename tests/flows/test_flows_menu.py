@@ -11,7 +11,13 @@ async def test_start_menu_language_cancel(bot: Any) -> None:
     user = bot.user(1001, first_name="민수", language_code="ko")
     replies = await user.ask("/start")
     assert "안녕하세요, 민수님" in replies[0].plain
-    assert user.last.labels == ["인증서 등록", "인증서 해제", "내 인증서", "자주 묻는 질문", "Language/언어"]
+    assert user.last.labels == [
+        "인증서 등록",
+        "인증서 해제",
+        "내 인증서",
+        "자주 묻는 질문",
+        "Language/언어",
+    ]
 
     replies = await user.tap("내 인증서")
     assert any("등록된 인증서가 없어요" in m.plain for m in replies)

@@ -97,7 +97,9 @@ async def test_oversized_upload_refused_before_download(bot: Any) -> None:
         ({"ca": "other"}, "등록할 수 없는 곳"),
     ],
 )
-async def test_unusable_certificates_are_explained(bot: Any, kwargs: dict[str, Any], needle: str) -> None:
+async def test_unusable_certificates_are_explained(
+    bot: Any, kwargs: dict[str, Any], needle: str
+) -> None:
     user = bot.user(2007)
     await user.ask("/register")
     replies = await upload_pair(user, cert(**kwargs))

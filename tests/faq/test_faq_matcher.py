@@ -1,0 +1,84 @@
+"""The matcher answers clear questions, suggests when unsure and falls back off topic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faq.evaluation import check_knowledge_base, evaluate, load_eval_set
+from faq.kb import load_knowledge_base
+from faq.matcher import Matcher, MatchSettings
+
+DEV_SET = Path(__file__).resolve().parents[1] / "data" / "faq_dev.yaml"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(load_knowledge_base())
+
+
+@pytest.mark.parametrize(
+    ("query", "entry_id"),
+    [
+        ("타행 인증서 등록 어떻게 해요?", "how-to-register"),
+        ("인증서해제하는법", "how-to-revoke"),
+        ("비번 까먹었어요 ㅠㅠ", "forgot-password"),
+        ("타행 인증서는 한 번 사용하면 더 이상 등록할 수 없나요?", "reregister-anytime"),
+        ("공동인증서에 대한 보안은 안전한가요?", "is-it-secure"),
+        ("dlswmdtj gowp qkdqjq", "how-to-revoke"),
+        ("NPKI 폴더 어디에 있어요", "which-files"),
+        ("금융인증서도 등록되나요", "financial-vs-joint"),
+        ("How do I register another bank's certificate?", "how-to-register"),
+        ("I forgot my certificate password", "forgot-password"),
+    ],
+)
+def test_clear_questions_are_answered(matcher: Matcher, query: str, entry_id: str) -> None:
+    result = matcher.match(query)
+    assert result.entry_id == entry_id
+    assert result.decision == "answer"
+    assert result.scores[0] == (entry_id, result.score)
+
+
+@pytest.mark.parametrize(
+    "query", ["오늘 날씨 어때요", "대출 금리 알려주세요", "tell me a joke", "ㅋㅋㅋ"]
+)
+def test_off_topic_falls_back_but_still_names_the_best_entry(matcher: Matcher, query: str) -> None:
+    result = matcher.match(query)
+    assert result.decision == "fallback"
+    assert result.suggestions == ()
+    assert result.entry_id is not None
+
+
+def test_empty_query_falls_back(matcher: Matcher) -> None:
+    result = matcher.match("  ?! ")
+    assert result.decision == "fallback"
+    assert result.entry_id is None
+
+
+def test_language_is_detected(matcher: Matcher) -> None:
+    assert matcher.match("인증서 등록").lang == "ko"
+    assert matcher.match("register certificate").lang == "en"
+    assert matcher.match("dlswmdtj emdfhr").lang == "ko"
+
+
+def test_suggest_offers_two_or_three_entries() -> None:
+    # With an unreachable answer threshold every in-scope match must become a suggestion.
+    strict = Matcher(load_knowledge_base(), MatchSettings(99.9, 40.0, 50.0))
+    result = strict.match("인증서 해제")
+    assert result.decision == "suggest"
+    assert 2 <= len(result.suggestions) <= 3
+    assert result.suggestions[0] == result.entry_id == "how-to-revoke"
+
+
+def test_shipped_kb_passes_check(matcher: Matcher) -> None:
+    assert check_knowledge_base(matcher.kb, matcher) == []
+
+
+def test_dev_set_meets_the_targets(matcher: Matcher) -> None:
+    report = evaluate(matcher, load_eval_set(DEV_SET))
+    assert report.counts["ko"] >= 100 and report.out_of_scope >= 25
+    assert report.accuracy["ko"] >= 0.95
+    assert report.accuracy["en"] >= 0.90
+    assert report.fallback_recall >= 0.85
+    assert report.in_scope_fallback_rate <= 0.05

@@ -1,0 +1,58 @@
+"""Normalisation makes spacing, synonyms, typos and English-layout typing irrelevant."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from faq.normalize import detect_language, en_layout_to_hangul, normalize, strip_spaces
+
+
+def test_english_layout_is_read_as_hangul() -> None:
+    assert en_layout_to_hangul("dlswmdtj") == "인증서"
+    assert en_layout_to_hangul("rhdehddlswmdtj gowp") == "공동인증서 해제"
+    # Shift gives tense consonants; compound vowels and finals compose.
+    assert en_layout_to_hangul("dlTek") == "있다"
+    assert en_layout_to_hangul("rhkswjd") == "관정"
+    assert en_layout_to_hangul("dlfr") == "읽"
+
+
+def test_normalize_converts_english_layout_only_when_it_looks_korean() -> None:
+    assert normalize("dlswmdtj emdfhr") == "인증서 등록"
+    assert normalize("How do I register my certificate") == "how do register my certificate"
+    assert detect_language("dlswmdtj") == "ko"
+    assert detect_language("the cert") == "en"
+
+
+def test_synonyms_and_abbreviations() -> None:
+    assert normalize("공인인증서") == normalize("공동인증서")
+    assert normalize("타은행 인증서") == normalize("다른 은행 인증서") == "타행 인증서"
+    assert normalize("비번") == "비밀번호"
+    assert "케이뱅크" in normalize("케뱅 앱")
+    assert normalize("인증서 해지") == normalize("인증서 해제")
+    assert normalize("my cert") == "my certificate"
+
+
+def test_spacing_punctuation_emoji_and_endings_do_not_matter() -> None:
+    a = strip_spaces(normalize("인증서 등록 방법이 뭐예요?? 😭"))
+    b = strip_spaces(normalize("인증서등록방법 뭐에요"))
+    assert a == b
+    assert normalize("ㅠㅠ 혹시 비번 까먹었어요!!") == normalize("비밀번호 잊어버렸어요")
+
+
+def test_common_typos() -> None:
+    assert normalize("인정서 등럭") == "인증서 등록"
+    assert normalize("공동 인증써") == normalize("공동인증서")
+
+
+def test_case_and_width_fold() -> None:
+    assert normalize("ＮＰＫＩ Folder") == "npki folder"
+
+
+@given(st.text(max_size=60))
+def test_normalize_never_fails_and_is_clean(text: str) -> None:
+    result = normalize(text)
+    assert result == result.strip()
+    assert "  " not in result
+    assert all(ch.isalnum() or ch == " " for ch in result)
+    assert detect_language(text) in ("ko", "en")
