@@ -759,10 +759,10 @@ class BotApiEmulator:
         if "inline_keyboard" in raw:
             rows = raw["inline_keyboard"]
             if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise _bad('can\'t parse inline keyboard button: field "inline_keyboard" ...')
+                raise _bad("can't parse reply keyboard markup JSON object")
             clean = [[_inline_button(button) for button in row] for row in rows if row]
             return {"inline_keyboard": clean} if clean else None
-        if "keyboard" in raw:
+        if isinstance(raw.get("keyboard"), list):
             chat.reply_keyboard = [
                 [b if isinstance(b, str) else str(b.get("text", "")) for b in row]
                 for row in raw["keyboard"]

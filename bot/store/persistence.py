@@ -44,7 +44,7 @@ class SqlitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     @staticmethod
     def _jsonable(data: JSONDict) -> JSONDict:
         # Round-trip through JSON: anything not JSON-able is a programming error, caught here.
-        return json.loads(json.dumps(data, default=str))
+        return json.loads(json.dumps(data))
 
     async def get_user_data(self) -> dict[int, JSONDict]:
         if self._user_data is None:

@@ -251,8 +251,11 @@ async def test_cancel_drops_everything(bot: Any) -> None:
     replies = await user.ask("/cancel")
     assert "모두 지웠습니다" in plain(replies)
     assert len(bot.services.vault) == 0
-    replies = await user.ask(PASSWORD)  # not a password any more: goes to the FAQ
-    assert not user.user_messages[-1].deleted
+    replies = await user.ask(PASSWORD)  # no prompt open: guarded as a stray secret
+    assert "비밀번호나 주민등록번호처럼 보이는" in plain(replies)
+    assert user.user_messages[-1].deleted
+    async with bot.services.store.db.connection.execute("SELECT COUNT(*) FROM faq_queries") as cur:
+        assert (await cur.fetchone())[0] == 0
 
 
 async def test_stale_session_after_restart_is_ended_politely(bot: Any) -> None:
