@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 
 from telegram.error import TelegramError
 from telegram.ext import Application
@@ -37,8 +38,9 @@ async def check_expiry(app: KcertApplication, now: dt.datetime | None = None) ->
                 issuer=issuer_name(cat, lang, cert.ca),
             )
         else:
-            days = int((cert.not_after - moment).total_seconds() // 86400)
-            due = [t for t in THRESHOLDS if days < t]
+            # "expires in N days", counted up: 29.5 days left is the 30-day notice.
+            days = math.ceil((cert.not_after - moment).total_seconds() / 86400)
+            due = [t for t in THRESHOLDS if days <= t]
             if not due:
                 continue
             # Only the nearest threshold is sent; the larger ones are claimed silently so a
@@ -55,7 +57,7 @@ async def check_expiry(app: KcertApplication, now: dt.datetime | None = None) ->
                 "expiry.reminder",
                 owner=cert.owner_name,
                 issuer=issuer_name(cat, lang, cert.ca),
-                days=max(days, 1) if nearest == 1 else nearest,
+                days=days,
                 date=format_date(cert.not_after, lang),
             )
         try:

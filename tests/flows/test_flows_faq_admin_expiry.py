@@ -1,0 +1,120 @@
+"""FAQ in the bot, the admin commands, and expiry reminders, through the emulator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.flows.expiry import check_expiry
+from bot.flows.faq import looks_like_secret
+from tests.conftest import cert
+from tests.flows.helpers import plain, register
+
+ADMIN = 9001
+
+
+async def test_free_text_answer_with_action_related_and_feedback(bot: Any) -> None:
+    user = bot.user(5001)
+    replies = await user.ask("타행 인증서 등록은 어떻게 하나요?")
+    answer = replies[-1]
+    assert "/register" in answer.plain or "등록" in answer.plain
+    labels = answer.labels
+    assert "지금 등록하기" in labels and "👍" in labels and "👎" in labels
+    assert any(label.startswith("❔") for label in labels)
+    await user.tap("👍")
+    replies = await user.tap("지금 등록하기")
+    assert "타행 공동인증서 등록" in plain(replies)
+    summary = await bot.services.store.feedback_summary()
+    assert summary and summary[0][1] == 1
+
+
+async def test_english_question(bot: Any) -> None:
+    user = bot.user(5002, language_code="en")
+    replies = await user.ask("I forgot my certificate password, what do I do?")
+    assert "customer" in replies[-1].plain.lower() or "bank" in replies[-1].plain.lower()
+
+
+async def test_out_of_scope_falls_back_and_is_logged(bot: Any) -> None:
+    user = bot.user(5003)
+    replies = await user.ask("주택담보대출 금리 얼마예요?")
+    assert "1522-1000" in plain(replies)
+    top = await bot.services.store.top_unanswered()
+    assert top and "대출" in top[0][0]
+
+
+async def test_faq_browse_by_topic(bot: Any) -> None:
+    user = bot.user(5004)
+    await user.ask("/faq")
+    topics = user.last.labels
+    assert len(topics) >= 3
+    replies = await user.tap(topics[0])
+    assert user.last.labels[-1] == "← 주제 목록"
+    first_question = user.last.labels[0]
+    replies = await user.tap(first_question)
+    assert "👍" in replies[-1].labels
+    await user.tap("👎")
+    assert "고객센터" in user.last.plain
+
+
+async def test_password_like_text_outside_prompt_is_deleted(bot: Any) -> None:
+    user = bot.user(5005)
+    replies = await user.ask("Secret-pw1234!")
+    assert user.user_messages[-1].deleted and "지웠어요" in plain(replies)
+    assert looks_like_secret("test1234!") and looks_like_secret("800101-1234567")
+    assert not looks_like_secret("signPri.key") and not looks_like_secret("인증서 등록 방법")
+
+
+async def test_admin_commands(bot_factory: Any, tmp_path: Path) -> None:
+    kb_copy = tmp_path / "kb.yaml"
+    kb_copy.write_text((Path(__file__).resolve().parents[2] / "faq" / "knowledge.yaml").read_text())
+    bot = await bot_factory(admin_user_ids=frozenset({ADMIN}), faq_path=kb_copy)
+    stranger, admin = bot.user(5006), bot.user(ADMIN)
+    replies = await stranger.ask("/unanswered")
+    assert "관리자만" in plain(replies)
+    await stranger.ask("오늘 날씨 어때요?")
+    replies = await admin.ask("/unanswered")
+    assert "날씨" in plain(replies)
+    entries = len(bot.services.faq.kb.entries)
+    kb_copy.write_text("entries: [broken")
+    replies = await admin.ask("/reload_faq")
+    assert "이전 FAQ를 계속 사용" in plain(replies) and "kb.yaml" in plain(replies)
+    assert len(bot.services.faq.kb.entries) == entries
+    kb_copy.write_text((Path(__file__).resolve().parents[2] / "faq" / "knowledge.yaml").read_text())
+    replies = await admin.ask("/reload_faq")
+    assert f"{entries}개" in plain(replies)
+
+
+async def test_expiry_reminders_once_each_then_expired(bot: Any) -> None:
+    user = bot.user(5007)
+    gen = cert(name="만료예정")
+    await register(user, gen)
+    not_after = gen.info.not_after
+    app = bot.app
+    sent = await check_expiry(app, now=not_after - timedelta(days=29, hours=12))
+    assert sent == 1 and "30일 뒤" in user.last.plain
+    assert await check_expiry(app, now=not_after - timedelta(days=29)) == 0  # once only
+    await check_expiry(app, now=not_after - timedelta(days=6, hours=1))
+    assert "7일 뒤" in user.last.plain
+    await check_expiry(app, now=not_after - timedelta(hours=20))
+    assert "1일 뒤" in user.last.plain
+    assert await check_expiry(app, now=not_after - timedelta(hours=10)) == 0
+    await check_expiry(app, now=not_after + timedelta(minutes=1))
+    assert "만료되어" in user.last.plain and "재발급" in user.last.plain
+    assert await bot.services.store.active_certificates_of(5007) == []
+    history = await bot.services.store.history_of(5007)
+    assert history[0].status == "expired"
+    await bot.emulator.settle()
+    reminders = [m for m in user.messages if "⏰" in m.plain]
+    assert len(reminders) == 3
+
+
+async def test_expiry_late_registration_gets_only_the_nearest_notice(bot: Any) -> None:
+    user = bot.user(5008)
+    gen = cert(name="늦은등록")
+    await register(user, gen)
+    await check_expiry(bot.app, now=gen.info.not_after - timedelta(days=3))
+    await check_expiry(bot.app, now=gen.info.not_after - timedelta(days=2))
+    reminders = [m for m in user.messages if "⏰" in m.plain]
+    assert len(reminders) == 1 and "3일 뒤" in reminders[0].plain
+    assert datetime.now(UTC) < gen.info.not_after
