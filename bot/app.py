@@ -71,6 +71,8 @@ async def create_application(
         .persistence(SqlitePersistence(store))
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(PerChatUpdateProcessor())
+        # httpcore scans its whole pool on every request: a modest pool is faster under load.
+        .connection_pool_size(8)
     )
     app: KcertApplication = builder.build()  # type: ignore[assignment]
     app.services = services

@@ -18,7 +18,15 @@ from rapidfuzz import fuzz, process
 from faq.kb import LANGUAGES, KnowledgeBase
 from faq.normalize import detect_language, normalize, strip_spaces
 
-__all__ = ["DOMAIN_TERMS", "Decision", "MatchResult", "MatchSettings", "Matcher"]
+__all__ = [
+    "CORE_TERMS",
+    "DOMAIN_TERMS",
+    "OTHER_PRODUCTS",
+    "Decision",
+    "MatchResult",
+    "MatchSettings",
+    "Matcher",
+]
 
 Decision = Literal["answer", "suggest", "fallback"]
 
@@ -75,6 +83,20 @@ DOMAIN_TERMS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+# Words of other banking products. "예금 만기" shares 만기 (→ 만료) with our domain, so a query
+# naming another product is treated as off topic unless it also says something only we cover.
+OTHER_PRODUCTS: dict[str, tuple[str, ...]] = {
+    "ko": ("예금", "적금", "대출", "금리", "이자", "환율", "환전", "주식", "펀드", "카드값",
+           "카드 발급", "체크카드", "신용카드 발급", "보험금", "청약", "연금", "마이너스 통장", "자동이체"),
+    "en": ("deposit", "savings", "loan", "loans", "interest", "mortgage", "exchange rate",
+           "stock", "stocks", "fund", "funds", "credit card", "debit card"),
+}  # fmt: skip
+# The words that make a query ours even when it also names another product.
+CORE_TERMS: dict[str, tuple[str, ...]] = {
+    "ko": ("인증서", "해제", "폐지", "비밀번호", "npki", "signcert", "pfx", "der", "타행"),
+    "en": ("certificate", "register", "release", "revoke", "password", "npki", "pfx", "signcert"),
+}
+
 _WORD = re.compile(r"[a-z]+")
 # In a large KB only the entries sharing the most weighted terms with the query are scored
 # fuzzily; the shipped KB is far below this, so there every entry is always scored.
@@ -83,6 +105,17 @@ _CANDIDATES = 64
 _COMMON_TERM_POSTINGS = 500
 # A fuzzy score under this adds at most (1 - term_weight) * 40 = 26 points: never a decision.
 _FUZZY_FLOOR = 40.0
+# A Korean query with at least this many known English words (and as many English words as
+# Korean ones) is also matched as English: "is 공동인증서 the same as 공인인증서".
+_MIXED_MIN_WORDS = 3
+# Korean domain words that English speakers drop into a sentence, in the English KB's words.
+_GLOSSARY: dict[str, str] = {
+    "공동인증서": "joint certificate", "인증서": "certificate", "금융인증서": "financial certificate",
+    "범용": "general purpose", "용도제한": "limited use", "타행": "other bank",
+    "등록": "register", "해제": "release", "폐지": "revocation", "비밀번호": "password",
+    "케이뱅크": "kbank", "갱신": "renew", "재발급": "reissue", "만료": "expire",
+    "법인": "corporate", "주민번호": "resident number", "고객센터": "customer center",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -94,6 +127,8 @@ class _Choices:
     owner: tuple[int, ...]  # index of the entry the phrasing belongs to
     keywords: tuple[tuple[str, ...], ...]  # per entry, normalised keywords (compact for ko)
     domain: tuple[str, ...]
+    other: tuple[str, ...]  # normalised OTHER_PRODUCTS
+    core: tuple[str, ...]  # normalised CORE_TERMS
     position: dict[tuple[int, int], int]  # (entry index, question index) -> phrasing index
     postings: dict[str, tuple[int, ...]]  # term -> entries whose phrasings use it
     idf: dict[str, float]
@@ -144,6 +179,8 @@ class Matcher:
             # Korean is matched without spaces; English keywords must match whole words.
             keywords.append(tuple(strip_spaces(k) if lang == "ko" else f" {k} " for k in kws if k))
         domain = tuple(strip_spaces(self._norm(t)) or t for t in DOMAIN_TERMS[lang])
+        other = tuple(self._probe_term(t, lang) for t in OTHER_PRODUCTS[lang])
+        core = tuple(self._probe_term(t, lang) for t in CORE_TERMS[lang])
         # Fuzzy ratios treat "인증서" like "폐지"; IDF weighting lets the rare, telling words of an
         # entry count more than the words every entry shares.
         by_entry: list[list[int]] = [[] for _ in self.kb.entries]
@@ -159,10 +196,16 @@ class Matcher:
         idf = {t: math.log((n + 1) / (len(es) + 0.5)) for t, es in by_term.items()}
         postings = {t: tuple(es) for t, es in by_term.items()}
         return _Choices(
-            tuple(spaced), tuple(compact), tuple(owner), tuple(keywords), domain, position,
+            tuple(spaced), tuple(compact), tuple(owner), tuple(keywords), domain, other, core,
+            position,
             postings, idf, math.log((n + 1) / 0.5), tuple(tuple(x) for x in by_entry),
             tuple(len(c) for c in compact), len(self.kb.entries),
         )  # fmt: skip
+
+    def _probe_term(self, term: str, lang: str) -> str:
+        """A term in the form it is searched for: compact Korean, or an English ` word`."""
+        norm = self._norm(term) or term
+        return strip_spaces(norm) if lang == "ko" else f" {norm}"
 
     # --- scoring -----------------------------------------------------------------------------
 
@@ -243,7 +286,12 @@ class Matcher:
                 bonus = min(s.keyword_cap, hits * s.keyword_bonus)
                 best[e] = min(100.0, best.get(e, 0.0) + bonus)
 
-        if not any(t in probe if lang == "ko" else f" {t}" in probe for t in choices.domain):
+        off_topic = not any(
+            t in probe if lang == "ko" else f" {t}" in probe for t in choices.domain
+        )
+        if not off_topic and any(t in probe for t in choices.other):
+            off_topic = not any(t in probe for t in choices.core)
+        if off_topic:
             for e in best:
                 best[e] = max(0.0, best[e] - s.off_topic_penalty)
         return best
@@ -261,11 +309,27 @@ class Matcher:
         if exclude is not None and exclude[0] == detected:
             skip = self._choices[detected].position.get((exclude[1], exclude[2]))
         scores = self._entry_scores(spaced, strip_spaces(spaced), detected, skip)
+        english = self._english_part(spaced) if detected == "ko" and exclude is None else ""
+        if english:
+            # Mixed queries ("difference between 범용 and bank-only cert"): the English words
+            # are matched against the English phrasings too, and each entry keeps its best.
+            for e, score in self._entry_scores(english, strip_spaces(english), "en").items():
+                if score > scores.get(e, 0.0):
+                    scores[e] = score
         ranked = sorted(
             ((self.kb.entries[e].id, round(score, 1)) for e, score in scores.items()),
             key=lambda item: (-item[1], item[0]),
         )
         return detected, ranked
+
+    def _english_part(self, spaced: str) -> str:
+        """The English words of a mostly-English query that also holds Korean terms, else ""."""
+        words = spaced.split()
+        latin = [w for w in words if _WORD.fullmatch(w)]
+        known = sum(1 for w in latin if w in self._english_words)
+        if known < _MIXED_MIN_WORDS or len(latin) * 2 < len(words):
+            return ""
+        return " ".join(w if _WORD.fullmatch(w) else _GLOSSARY.get(w, "") for w in words).strip()
 
     def match(self, query: str, lang: str | None = None) -> MatchResult:
         """Decide how to reply to `query`; `lang` is the chat's language, used only as a hint."""

@@ -172,17 +172,40 @@ _KO_SYNONYMS: tuple[tuple[str, str], ...] = (
     (_alts("사업자등록번호", "사업자번호"), "사업자번호"),
     (_alts("고객센터", "고객센타", "콜센터", "콜센타", "고객센", "고객상담센터"), "고객센터"),
     (_alts("상담원", "상담사", "상담직원"), "상담원"),
+    # "the period ran out" is how customers say expired, before 유효기간 is folded below.
+    (
+        r"(?:유효\s*)?기[간한]\s*(?:이|가)?\s*(?:다\s*)?(?:끝나|끝났|지나|지났|넘었|넘어|다\s*됐|다\s*되)",
+        "만료",
+    ),
     (_alts("유효기간", "유효기한"), "유효기간"),
     (_alts("만료일", "만기일"), "만료일"),
     (_alts("만료", "만기"), "만료"),
     (_alts("컴퓨터", "컴터", "피씨", "노트북", "데스크탑", "데스크톱"), "pc"),
     (r"(?:핸드|핸|스마트|아이|휴대)?폰|휴대\s*전화|갤럭시|모바일", "휴대폰"),
     (_alts("어떻게", "어케", "어캐", "어떡해", "어떻해", "어뜨케", "어떻케"), "어떻게"),
-    (r"(?<![가-힣])안\s*(?:돼|되|됨|됌|됬)", "안돼"),
+    # Every form of "doesn't work" (안 돼요, 안됩니다, 안 되는데, 안될까요) is one word.
+    (r"(?<![가-힣])안\s*(?:돼|되|됨|됌|됬|됩|된|될)[가-힣]*", "안돼"),
     (_alts("됬"), "됐"),
     (r"(?:뭐|머|모)(?:에요|예요|야|임|죠|냐|에여)|뭔가요|뭔데|뭔지", "뭐"),
-    (_alts("잊어버렸", "잃어버렸", "까먹었", "까묵었", "잊었"), "잊어버렸"),
-    (_alts("잊어버", "잃어버", "까먹", "까묵"), "잊어버"),
+    (
+        r"(?:기억|생각)\s*(?:이|가)?\s*안\s*나|"
+        + _alts("잊어버렸", "까먹었", "까묵었", "잊어먹었", "잊었", "잊음"),
+        "잊어버렸",
+    ),
+    (_alts("잊어버", "까먹", "까묵", "잊어먹", "헷갈리", "헷갈려"), "잊어버"),
+    # Losing a thing (a file, a USB stick) is 분실, not forgetting a password.
+    (_alts("잃어버렸", "잃어버", "잃어벼", "잃었", "분실"), "분실"),
+    # Ending a registration in everyday words is a release.
+    (
+        r"등록\s*(?:을|를|된\s*거|한\s*거)?\s*(?:풀|빼|끊|없애)|연동\s*(?:을|를)?\s*(?:해제|끊|풀)",
+        "해제",
+    ),
+    (r"스크린\s*샷|스샷|화면\s*캡[처쳐]|스크린\s*캡[처쳐]|캡쳐", "캡처"),
+    (_alts("메세지", "메시지", "매세지", "채팅", "문자"), "메시지"),
+    (r"(?<![가-힣])이후|다음\s*(?:에는|에|엔)", "후"),
+    # "want to": 하고 싶어요 / 하고싶음 / 하고 싶은데 are all the verb alone.
+    (r"\s*고\s*싶[가-힣]*", ""),
+    (r"\s*고자\s*(?:합니다|해요|하는데요|하는데|함|하오니)?(?![가-힣])", ""),
 )
 
 _EN_SYNONYMS: tuple[tuple[str, str], ...] = (
@@ -205,7 +228,9 @@ _EN_PATTERNS = tuple((re.compile(p), r) for p, r in _EN_SYNONYMS)
 _FILLERS = frozenset(
     """혹시 좀 저기 저기요 제가 저는 저 나 내가 안녕하세요 안녕 그냥 진짜 너무 아 음 근데 그런데
     여기 지금 해요 하나요 돼요 되나요 되나 인가요 할까요 하죠 해줘 해주세요 주세요 알려주세요 궁금해요
-    궁금합니다 the a an please pls plz hi hello hey um just i""".split()
+    궁금합니다 부탁드립니다 부탁드려요 부탁합니다 부탁해요 문의드립니다 문의드려요 문의합니다
+    감사합니다 감사하겠습니다 됨 됌 되요 되여 돼여 가능 가능해요 가능한가요 ㅠㅠ ㅠ ㅜㅜ 좀요
+    the a an please pls plz hi hello hey um just i""".split()
 )
 
 # Endings and particles stripped from the end of a Korean word, longest first. Both sides of the
@@ -213,14 +238,18 @@ _FILLERS = frozenset(
 _ENDINGS = tuple(
     sorted(
         """해주세요 주세요 하나요 인가요 할까요 되나요 됩니까 습니까 습니다 이에요 이예요 예요 에요
-        나요 가요 까요 세요 해요 어요 아요 죠 요 냐 니 임 음 함""".split(),
+        나요 가요 까요 세요 해요 어요 아요 죠 요 냐 니 임 음 함
+        나여 나염 에여 예여 어여 아여 해여 세여 여 져
+        는데요 은데요 인데요 는데 은데 인데 던데 는지 은지 인지 는거 는건 는건데 는건지
+        거든요 거든 잖아요 잖아 을까요 을까 ㄹ까
+        야되나요 야되나 야돼요 야돼 야되 야하나요 야하나 야함 야해요 야해""".split(),
         key=len,
         reverse=True,
     )
 )
 _PARTICLES = tuple(
     sorted(
-        "은 는 이 가 을 를 에 에서 으로 로 도 의 랑 이랑 하고 와 과 만 에는 으로는 로는".split(),
+        "은 는 이 가 을 를 에 에서 으로 로 도 의 랑 이랑 하고 와 과 만 에는 으로는 로는 상 까지 부터 께".split(),
         key=len,
         reverse=True,
     )
@@ -232,6 +261,18 @@ _HANGUL = re.compile(r"[가-힣ㄱ-ㅎㅏ-ㅣ]")
 _LATIN = re.compile(r"[a-z]")
 
 
+_FINAL_B = 17  # index of ㅂ among the final consonants: 합/됩/입/드립 + 니다
+
+
+def _strip_polite(word: str) -> str:
+    """Drop the formal ㅂ니다/ㅂ니까 ending: 됩니다 → 되, 드립니다 → 드리, 입니다 → 이."""
+    if len(word) >= 3 and word[-2:] in ("니다", "니까"):
+        code = ord(word[-3]) - 0xAC00
+        if 0 <= code < 11172 and code % 28 == _FINAL_B:
+            return word[:-3] + chr(0xAC00 + code - _FINAL_B)
+    return word
+
+
 def _strip_word(word: str) -> str:
     if not _HANGUL.search(word):
         return word
@@ -239,6 +280,8 @@ def _strip_word(word: str) -> str:
         if word.endswith(ending) and len(word) - len(ending) >= 2:
             word = word[: -len(ending)]
             break
+    else:
+        word = _strip_polite(word)
     for particle in _PARTICLES:
         if word.endswith(particle) and len(word) - len(particle) >= 2:
             return word[: -len(particle)]

@@ -524,6 +524,12 @@ class BotApiEmulator:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), wait)
 
+    async def wait_for_change(self, timeout: float) -> None:
+        """Return at the next change in any chat (or after `timeout` seconds)."""
+        event = self._changed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+
     # ----------------------------------------------------------------- used by ScriptedUser
 
     def _chat_of(self, user_id: int) -> _Chat:

@@ -6,7 +6,9 @@ back what the bot did to the chat: messages as they are now, deletions, callback
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .markup import utf16_len
@@ -137,6 +139,21 @@ class ScriptedUser:
         await self.press(label, **kw)
         await self._emulator.settle(**settle_kw)
         return self.changed_since(mark)
+
+    async def wait_until(self, predicate: Callable[[], bool], *, timeout: float = 10.0) -> None:
+        """Wait (woken by every emulator change, no polling) until `predicate()` holds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met in chat {self.chat_id} within {timeout}s")
+            await self._emulator.wait_for_change(remaining)
+
+    async def next_message(self, *, after: int, timeout: float = 10.0) -> BotMessage:
+        """The first bot message sent after the chat had `after` bot messages."""
+        await self.wait_until(lambda: len(self.messages) > after, timeout=timeout)
+        return self.messages[after]
 
     # ----------------------------------------------------------------- observing
 

@@ -38,6 +38,8 @@ class Services:
     faq: Any  # bot.flows.faq.FaqService (typed loosely to keep imports one-way)
     languages: dict[int, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    # Lines waiting to go out with the chat's next message (chat id -> (texts, protect)).
+    notes: dict[int, tuple[list[str], bool]] = field(default_factory=dict)
 
 
 class KcertApplication(Application):  # type: ignore[type-arg]
@@ -86,13 +88,40 @@ async def say(
     *,
     protect: bool = False,
 ) -> Message | None:
-    """Send `text` (HTML) to the chat of this update."""
+    """Send `text` (HTML) to the chat of this update, after any pending notes."""
     chat = update.effective_chat
     if chat is None:
         return None
+    pending, pending_protect = services(context).notes.pop(chat.id, ([], False))
+    if pending:
+        text = "\n\n".join([*pending, text])
     return await context.bot.send_message(
-        chat.id, text, parse_mode="HTML", reply_markup=markup, protect_content=protect
+        chat.id,
+        text,
+        parse_mode="HTML",
+        reply_markup=markup,
+        protect_content=protect or pending_protect,
     )
+
+
+def note(update: Update, context: Context, text: str, *, protect: bool = False) -> None:
+    """Queue a line to go out with this chat's next message: fewer messages on the phone and
+    fewer Bot API calls. A step that ends without saying more flushes it (see `step`)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    notes = services(context).notes
+    lines, was_protected = notes.get(chat.id, ([], False))
+    notes[chat.id] = ([*lines, text], was_protected or protect)
+
+
+async def flush_notes(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    if chat is not None and chat.id in services(context).notes:
+        lines, protect = services(context).notes.pop(chat.id)
+        await context.bot.send_message(
+            chat.id, "\n\n".join(lines), parse_mode="HTML", protect_content=protect
+        )
 
 
 async def tr(update: Update, context: Context, key: str, **values: object) -> str:
@@ -188,8 +217,12 @@ def step(func: S) -> S:
             await say(update, context, await tr(update, context, "common.stale_session"))
             return end_flow(update, context)
         try:
-            return await func(update, context)
+            result = await func(update, context)
+            await flush_notes(update, context)
+            return result
         except Exception:
+            if update.effective_chat is not None:
+                svc.notes.pop(update.effective_chat.id, None)
             log.exception("flow step %s failed", func.__name__)
             await answer_query(update)
             try:

@@ -45,6 +45,7 @@ from bot.flows.common import (
     format_time,
     keyboard,
     language,
+    note,
     now_utc,
     say,
     services,
@@ -188,7 +189,7 @@ async def receive_file(update: Update, context: Context) -> int | None:
         del data
     entry = svc.vault.open(user.id)
     entry.files.append(uploaded)
-    await say(
+    note(
         update,
         context,
         await _text(update, context, "register.got_file", name=document.file_name or "-"),
@@ -275,7 +276,7 @@ async def _present(
         not_after=info.not_after,
         serial_hex=info.serial_hex,
     )
-    await say(update, context, Html(text), protect=True)
+    note(update, context, text, protect=True)
     refusal: str | None = None
     if info.is_financial_certificate:
         refusal = cat.text(lang, "register.financial_certificate")
@@ -360,7 +361,7 @@ async def receive_password(update: Update, context: Context) -> int | None:
     assert user is not None and message is not None
     password = message.text or ""
     deleted = await delete_user_message(update)
-    await say(
+    note(
         update,
         context,
         await _text(
@@ -415,7 +416,7 @@ async def receive_identity(update: Update, context: Context) -> int | None:
     assert user is not None and message is not None
     number = _NON_DIGITS.sub("", message.text or "")
     deleted = await delete_user_message(update)
-    await say(
+    note(
         update,
         context,
         await _text(

@@ -31,7 +31,12 @@ def test_every_catalog_key_used_in_code_exists() -> None:
     keys = set(Catalog().texts["ko"])
     used: set[str] = set()
     for path in (ROOT / "bot").rglob("*.py"):
-        used |= set(re.findall(r'"((?:common|menu|help|language|cert|errors|register|revoke|certs|expiry|faq|admin|commands)\.[a-z_]+)"', path.read_text()))
+        used |= set(
+            re.findall(
+                r'"((?:common|menu|help|language|cert|errors|register|revoke|certs|expiry|faq|admin|commands)\.[a-z_]+)"',
+                path.read_text(),
+            )
+        )
     assert used and used <= keys, used - keys
 
 
@@ -48,8 +53,12 @@ def test_bad_settings_give_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().admin_user_ids == frozenset({12, 34})
 
 
-def _run(args: list[str], env: dict[str, str], stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ADMIN_", "TELEGRAM_"))}
+def _run(
+    args: list[str], env: dict[str, str], stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ADMIN_", "TELEGRAM_"))
+    }
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

@@ -81,3 +81,17 @@ def test_dev_set_meets_the_targets(matcher: Matcher) -> None:
     assert report.accuracy["en"] >= 0.90
     assert report.fallback_recall >= 0.85
     assert report.in_scope_fallback_rate <= 0.05
+
+
+def test_mixed_english_and_korean_query_uses_the_english_phrasings(matcher: Matcher) -> None:
+    result = matcher.match("what is the difference between 범용 and 은행용 certificate")
+    assert result.entry_id == "certificate-types"
+
+
+@pytest.mark.parametrize("query", ["정기예금 만기 되면 어떻게 되나요", "적금 만기일 알려주세요"])
+def test_other_banking_products_fall_back(matcher: Matcher, query: str) -> None:
+    assert matcher.match(query).decision == "fallback"
+
+
+def test_other_product_word_does_not_hide_a_certificate_question(matcher: Matcher) -> None:
+    assert matcher.match("대출 받으려는데 인증서 등록 어떻게 해요").entry_id == "how-to-register"

@@ -56,3 +56,21 @@ def test_normalize_never_fails_and_is_clean(text: str) -> None:
     assert "  " not in result
     assert all(ch.isalnum() or ch == " " for ch in result)
     assert detect_language(text) in ("ko", "en")
+
+
+def test_casual_and_formal_endings_fold_to_the_same_stem() -> None:
+    assert normalize("등록 안됩니다") == normalize("등록 안 돼요") == normalize("등록 안되나여")
+    assert (
+        normalize("해제하고 싶습니다") == normalize("해제하고싶음") == normalize("해제하고 싶어요")
+    )
+    assert normalize("확인 부탁드립니다") == "확인"
+    assert normalize("메세지 보내주나여") == normalize("메시지 보내주나요")
+
+
+def test_everyday_phrases_map_to_domain_words() -> None:
+    assert normalize("비번 생각이 안 나요") == normalize("비밀번호 잊어버렸어요")
+    assert normalize("인증서 기간이 지났어요") == normalize("인증서 만료")
+    assert normalize("등록 풀고 싶어요") == normalize("해제")
+    assert normalize("스크린샷") == normalize("캡쳐") == "캡처"
+    # Losing a thing is not forgetting a password.
+    assert normalize("인증서 잃어버렸어요") != normalize("비밀번호 잊어버렸어요")

@@ -22,7 +22,9 @@ from bot.store.persistence import SqlitePersistence
 from bot.store.repository import NewCertificate, scrub_free_text
 
 
-def new_cert(serial: str = "01ab", issuer: str = "CN=yessignCA Class 2,O=yessign,C=kr") -> NewCertificate:
+def new_cert(
+    serial: str = "01ab", issuer: str = "CN=yessignCA Class 2,O=yessign,C=kr"
+) -> NewCertificate:
     now = datetime.now(UTC)
     return NewCertificate(
         issuer_dn=issuer,
@@ -71,7 +73,9 @@ async def test_register_rules(store: Store) -> None:
         await store.register_certificate(1, new_cert("02"), max_active=1)
     with pytest.raises(AlreadyActiveElsewhere):
         await store.register_certificate(2, new_cert("01"), max_active=1)
-    assert [e["event"] for e in await store.audit_events(2)] == ["register_refused_active_elsewhere"]
+    assert [e["event"] for e in await store.audit_events(2)] == [
+        "register_refused_active_elsewhere"
+    ]
     # Released: the same certificate may become active again, for anyone.
     await store.release(1, first.id, reason="lost")
     with pytest.raises(NotActive):
@@ -101,7 +105,9 @@ async def test_password_lock(store: Store) -> None:
     scopes = ["user:1", "cert:abc"]
     now = datetime.now(UTC)
     for attempt in range(1, 5):
-        state = await store.record_password_failure(scopes, max_attempts=5, lock_minutes=30, now=now)
+        state = await store.record_password_failure(
+            scopes, max_attempts=5, lock_minutes=30, now=now
+        )
         assert state.failures == attempt and state.locked_until is None
     state = await store.record_password_failure(scopes, max_attempts=5, lock_minutes=30, now=now)
     assert state.locked_until == now + timedelta(minutes=30)

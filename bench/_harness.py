@@ -1,0 +1,116 @@
+"""Bench plumbing: the emulator in this process, a bot in a child process polling it.
+
+The child is the real `kcert-bot run` (or a minimal PTB echo bot), so the bot has its own
+interpreter and core, as in production; only loopback HTTP joins the two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.emulator import BotApiEmulator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ECHO_BOT = """
+import sys
+from telegram import Update
+from telegram.ext import ApplicationBuilder, MessageHandler, filters
+
+async def echo(update, context):
+    await update.effective_message.reply_text(update.effective_message.text)
+
+url, token = sys.argv[1], sys.argv[2]
+app = ApplicationBuilder().token(token).base_url(url + "/bot").base_file_url(url + "/file/bot").build()
+app.add_handler(MessageHandler(filters.TEXT, echo))
+app.run_polling(poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES)
+"""
+
+
+def start_kcert_bot(
+    emulator: BotApiEmulator, database: Path, **env: str
+) -> subprocess.Popen[bytes]:
+    child_env = dict(os.environ)
+    child_env.update(
+        {
+            "BOT_TOKEN": emulator.token,
+            "TELEGRAM_API_URL": emulator.base_url,
+            "DATABASE_PATH": str(database),
+            "LOG_LEVEL": "WARNING",
+            "WEBHOOK_URL": "",
+        }
+    )
+    child_env.update(env)
+    # KCERT_BENCH_PROFILE=FILE runs the bot under cProfile (for finding where the time goes).
+    profile = os.environ.get("KCERT_BENCH_PROFILE")
+    prefix = ["-m", "cProfile", "-o", profile] if profile else []
+    return subprocess.Popen(
+        [sys.executable, *prefix, "-m", "bot", "run"],
+        env=child_env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def start_echo_bot(emulator: BotApiEmulator) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", ECHO_BOT, emulator.base_url, emulator.token],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+async def wait_polling(
+    emulator: BotApiEmulator, child: subprocess.Popen[bytes], since: int
+) -> None:
+    """Until the child has called getUpdates (it is ready for traffic)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise RuntimeError(f"bot process exited with {child.returncode}")
+        if any(method == "getUpdates" for method, _ in emulator.calls[since:]):
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("bot did not start polling")
+
+
+async def stop(child: subprocess.Popen[bytes]) -> None:
+    child.terminate()
+    for _ in range(200):
+        if child.poll() is not None:
+            return
+        await asyncio.sleep(0.05)
+    child.kill()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
