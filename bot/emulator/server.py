@@ -21,6 +21,7 @@ from pathlib import PurePath
 from types import TracebackType
 from typing import Any, Self
 
+import httpx
 import tornado.httpserver
 import tornado.httputil
 import tornado.netutil
@@ -46,6 +47,10 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
@@ -361,6 +366,10 @@ class BotApiEmulator:
         self._activity = 0  # counts changes; identifies the moment a settle() saw quiet
         self._settled: tuple[int, float] = (-1, 0.0)
         self._changed = asyncio.Event()
+        # Webhook mode (setWebhook): updates are POSTed to the bot instead of polled.
+        self._webhook: tuple[str, str | None] | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self._server: tornado.httpserver.HTTPServer | None = None
         self._bound_port: int | None = None
         self._methods: dict[str, _Method] = {
@@ -371,6 +380,7 @@ class BotApiEmulator:
                 "close",
                 "getUpdates",
                 "deleteWebhook",
+                "setWebhook",
                 "getWebhookInfo",
                 "setMyCommands",
                 "deleteMyCommands",
@@ -417,6 +427,7 @@ class BotApiEmulator:
     async def stop(self) -> None:
         """Release any pending long poll and close the socket and open connections."""
         self._end_poll(_RELEASED)
+        await self._stop_webhook()
         server, self._server = self._server, None
         if server is not None:
             server.stop()
@@ -837,6 +848,8 @@ class BotApiEmulator:
         return True
 
     async def _api_getUpdates(self, params: Params, request: _Request) -> list[dict[str, Any]]:
+        if self._webhook is not None:
+            raise ApiError(409, WEBHOOK_CONFLICT)
         offset = params.get("offset")
         limit = params.get("limit")
         limit = min(max(limit, 1), 100) if isinstance(limit, int) else 100
@@ -874,18 +887,73 @@ class BotApiEmulator:
         if len(self._updates) != before:
             self._touch()
 
-    def _api_deleteWebhook(self, params: Params, request: _Request) -> bool:
+    async def _api_deleteWebhook(self, params: Params, request: _Request) -> bool:
+        await self._stop_webhook()
         if params.get("drop_pending_updates"):
             self._updates.clear()
             self._touch()
         return True
 
+    async def _api_setWebhook(self, params: Params, request: _Request) -> bool:
+        url = params.get("url")
+        if not isinstance(url, str) or not url:
+            await self._stop_webhook()
+            return True
+        if not url.startswith(("http://", "https://")):
+            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad("bad webhook: secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        await self._stop_webhook()
+        self._webhook = (url, str(secret) if secret is not None else None)
+        self._end_poll(_TERMINATED)
+        self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
+        return True
+
     def _api_getWebhookInfo(self, params: Params, request: _Request) -> dict[str, Any]:
         return {
-            "url": "",
+            "url": self._webhook[0] if self._webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+
+    async def _stop_webhook(self) -> None:
+        self._webhook = None
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_webhook(self) -> None:
+        """POST queued updates one at a time, as Telegram does; retry until the bot answers 2xx."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            while self._webhook is not None:
+                if not self._updates:
+                    event = self._changed
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(event.wait(), 1.0)
+                    continue
+                url, secret = self._webhook
+                update = self._updates[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+                self._inflight += 1
+                try:
+                    response = await client.post(url, json=update, headers=headers)
+                    status = response.status_code
+                except httpx.HTTPError:
+                    status = 0
+                finally:
+                    self._inflight -= 1
+                self.webhook_deliveries.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                    self._touch()
+                else:
+                    await asyncio.sleep(0.2)
 
     def _api_setMyCommands(self, params: Params, request: _Request) -> bool:
         commands = params.get("commands")

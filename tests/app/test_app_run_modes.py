@@ -1,0 +1,99 @@
+"""`kcert-bot run`: webhook mode with a secret, and graceful SIGTERM in a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from bot.app import run_bot
+from bot.emulator import BotApiEmulator
+from tests.conftest import make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_mode_with_secret(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    port = free_port()
+    settings = make_settings(
+        emulator,
+        tmp_path / "hook.sqlite3",
+        webhook_url=f"http://127.0.0.1:{port}",
+        webhook_secret="s3cret-token",
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(settings, stop))
+    try:
+        for _ in range(200):
+            if any(method == "setWebhook" for method, _ in emulator.calls):
+                break
+            await asyncio.sleep(0.02)
+        hook = next(params for method, params in emulator.calls if method == "setWebhook")
+        assert hook["url"] == f"http://127.0.0.1:{port}/telegram"
+        user = emulator.user(6001)
+        replies = await user.ask("/start")
+        assert "안녕하세요" in replies[0].plain
+        assert emulator.webhook_deliveries and emulator.webhook_deliveries[-1][1] == 200
+        # A request without the secret is refused by the bot's webhook server.
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                f"http://127.0.0.1:{port}/telegram", json={"update_id": 1}, headers={}
+            )
+        assert response.status_code == 403
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+def test_sigterm_shuts_down_gracefully_and_flushes(tmp_path: Path) -> None:
+    async def scenario() -> tuple[int, str]:
+        async with BotApiEmulator() as emulator:
+            env = dict(os.environ)
+            env.update(
+                BOT_TOKEN=emulator.token,
+                TELEGRAM_API_URL=emulator.base_url,
+                DATABASE_PATH=str(tmp_path / "run.sqlite3"),
+                LOG_LEVEL="INFO",
+            )
+            child = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                env=env,
+                cwd=tmp_path,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            user = emulator.user(6002, language_code="ko")
+            for _ in range(300):
+                if any(method == "getUpdates" for method, _ in emulator.calls):
+                    break
+                await asyncio.sleep(0.05)
+            await user.ask("/register")  # a flow in progress: its state must be flushed
+            child.send_signal(signal.SIGTERM)
+            for _ in range(300):
+                if child.poll() is not None:
+                    break
+                await asyncio.sleep(0.05)
+            _, stderr = child.communicate(timeout=10)
+            return child.returncode, stderr
+
+    code, stderr = asyncio.run(scenario())
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "EMULATOR-TOKEN" not in stderr
+    with sqlite3.connect(tmp_path / "run.sqlite3") as conn:
+        states = conn.execute("SELECT name, state FROM ptb_conversations").fetchall()
+    assert states == [("flows", "10")]
