@@ -67,6 +67,7 @@ class _Transcript:
         self._out = out
         self._mark = 0  # from the very beginning: shows what the bot sent before we started
         self._shown: set[int] = set()
+        self._texts: dict[int, str] = {}
         self._keyboard: list[list[str]] | None = None
 
     def pending(self) -> bool:
@@ -92,10 +93,17 @@ class _Transcript:
 
     def _render(self, event: ChatEvent, target: BotMessage | None) -> list[str]:
         if event.kind == "message" and event.message is not None:
-            numbered = target is not None and target.message_id == event.message.message_id
-            lines = render_message(event.message, numbered=numbered, edited=self._was_shown(event))
-            self._shown.add(event.message.message_id)
-            return lines
+            message = event.message
+            numbered = target is not None and target.message_id == message.message_id
+            edited = self._was_shown(event)
+            unchanged_text = self._texts.get(message.message_id) == message.plain
+            self._shown.add(message.message_id)
+            self._texts[message.message_id] = message.plain
+            if edited and unchanged_text:
+                # Only the buttons changed (usually: closed after a press). Reprinting the
+                # whole message would bury the conversation; show just the new buttons.
+                return render_buttons(message, numbered=numbered)
+            return render_message(message, numbered=numbered, edited=edited)
         if event.kind == "user_deleted":
             return [
                 f"🗑 (봇이 메시지를 삭제했습니다 / the bot deleted your message #{event.message_id})"
@@ -128,6 +136,12 @@ def render_message(message: BotMessage, *, numbered: bool, edited: bool = False)
         body.append(f"📎 {doc.file_name or 'document'} ({doc.file_size:,} bytes)")
     body = body or [""]
     lines = [f"🤖 {marker}{body[0]}"] + [f"{_INDENT}{line}" for line in body[1:]]
+    return lines + render_buttons(message, numbered=numbered)
+
+
+def render_buttons(message: BotMessage, *, numbered: bool) -> list[str]:
+    """The message's inline keyboard: numbered when typing a number presses it."""
+    lines: list[str] = []
     number = 0
     for row in message.buttons:
         cells = []
