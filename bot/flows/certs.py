@@ -10,6 +10,7 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.certs import CertificateInfo
 from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
@@ -83,6 +84,22 @@ def summary(
 
 def _days_left(not_after: datetime, now: datetime | None = None) -> int:
     return int((not_after - (now or now_utc())).total_seconds() // 86400)
+
+
+def info_summary(catalog: Catalog, lang: str, info: CertificateInfo) -> str:
+    """The summary of a certificate that was just uploaded (not stored yet)."""
+    return summary(
+        catalog,
+        lang,
+        owner=info.owner_name,
+        ca=info.ca,
+        holder_type=info.holder_type,
+        usage=info.usage,
+        purpose_ko=info.usage_purpose_ko,
+        purpose_en=info.usage_purpose_en,
+        not_after=info.not_after,
+        serial_hex=info.serial_hex,
+    )
 
 
 def registered_summary(catalog: Catalog, lang: str, cert: RegisteredCertificate) -> str:

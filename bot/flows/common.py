@@ -16,9 +16,17 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackContext, ContextTypes, ConversationHandler
+from telegram.ext import (
+    Application,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+)
 
 from bot.config import Settings
+from bot.flows import callbacks as cb
 from bot.store import Store
 from bot.texts import Catalog
 from bot.vault import KeyVault
@@ -236,3 +244,12 @@ def step(func: S) -> S:
             return end_flow(update, context)
 
     return wrapper  # type: ignore[return-value]
+
+
+def entry_points(command: str, start: Step) -> list[object]:
+    """A flow starts from its command, its main-menu button and action buttons elsewhere."""
+    return [
+        CommandHandler(command, start),
+        CallbackQueryHandler(start, pattern=cb.pattern(cb.MENU, command)),
+        CallbackQueryHandler(start, pattern=cb.pattern(cb.ACTION, command)),
+    ]

@@ -18,12 +18,15 @@ from bot.config import Settings
 from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
+    Step,
     answer_query,
     delete_user_message,
     keyboard,
     language,
     say,
     services,
+    step,
+    touch_flow,
 )
 from bot.texts import Html
 from faq.kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
@@ -157,9 +160,16 @@ async def answer_text(update: Update, context: Context, *, mid_flow: bool = Fals
     await say(update, context, cat.text(lang, "faq.fallback", phone=svc.settings.customer_center))
 
 
-async def answer_mid_flow(update: Update, context: Context) -> None:
-    """A question typed inside a flow (never at the password or identity prompts)."""
-    await answer_text(update, context, mid_flow=True)
+def mid_flow_question(flow: str) -> Step:
+    """The step for a question typed inside `flow` (never at the password or identity
+    prompts): answer it from the FAQ and stay on the same step."""
+
+    @step
+    async def question(update: Update, context: Context) -> None:
+        touch_flow(context, flow)
+        await answer_text(update, context, mid_flow=True)
+
+    return question
 
 
 async def free_text(update: Update, context: Context) -> None:
@@ -269,4 +279,4 @@ def handlers() -> list[object]:
     ]
 
 
-__all__ = ["FaqService", "KnowledgeBaseError", "answer_mid_flow", "handlers", "stray_input"]
+__all__ = ["FaqService", "KnowledgeBaseError", "handlers", "mid_flow_question", "stray_input"]

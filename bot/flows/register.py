@@ -25,7 +25,6 @@ import re
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -34,7 +33,7 @@ from telegram.ext import (
 from bot import certs as core
 from bot.flows import callbacks as cb
 from bot.flows import faq
-from bot.flows.certs import list_lines, summary
+from bot.flows.certs import info_summary, list_lines
 from bot.flows.common import (
     Context,
     answer_query,
@@ -51,6 +50,10 @@ from bot.flows.common import (
     services,
     step,
     touch_flow,
+    tr,
+)
+from bot.flows.common import (
+    entry_points as flow_entry_points,
 )
 from bot.store import AlreadyActiveElsewhere, AlreadyActiveForUser, LimitReached
 from bot.store.repository import NewCertificate
@@ -84,14 +87,10 @@ def _scopes(user_id: int, fingerprint: str | None = None) -> list[str]:
     return scopes
 
 
-async def _text(update: Update, context: Context, key: str, **values: object) -> str:
-    return services(context).catalog.text(await language(update, context), key, **values)
-
-
 async def _error(update: Update, context: Context, error: core.CertificateError) -> None:
     key = _ERROR_KEYS.get(error.code, "errors.generic")
     limit = services(context).settings.max_upload_bytes // 1024
-    await say(update, context, await _text(update, context, key, limit=limit))
+    await say(update, context, await tr(update, context, key, limit=limit))
 
 
 async def _locked_until(update: Update, context: Context, fingerprint: str | None) -> bool:
@@ -105,9 +104,7 @@ async def _locked_until(update: Update, context: Context, fingerprint: str | Non
     await say(
         update,
         context,
-        await _text(
-            update, context, "register.locked", until=format_time(state.locked_until, lang)
-        ),
+        await tr(update, context, "register.locked", until=format_time(state.locked_until, lang)),
     )
     return True
 
@@ -129,12 +126,12 @@ async def start(update: Update, context: Context) -> int:
         await say(
             update,
             context,
-            await _text(update, context, "register.limit_reached", count=len(active), limit=limit),
+            await tr(update, context, "register.limit_reached", count=len(active), limit=limit),
             keyboard(
                 [
                     [
                         (
-                            await _text(update, context, "register.btn_go_revoke"),
+                            await tr(update, context, "register.btn_go_revoke"),
                             cb.make(cb.ACTION, "revoke"),
                         )
                     ]
@@ -144,7 +141,7 @@ async def start(update: Update, context: Context) -> int:
         return end_flow(update, context)
     touch_flow(context, FLOW)
     svc.vault.open(user.id)
-    await say(update, context, await _text(update, context, "register.ask_files"))
+    await say(update, context, await tr(update, context, "register.ask_files"))
     return ASK_FILES
 
 
@@ -163,7 +160,7 @@ async def receive_file(update: Update, context: Context) -> int | None:
         await say(
             update,
             context,
-            await _text(update, context, "errors.file_too_large", limit=limit // 1024),
+            await tr(update, context, "errors.file_too_large", limit=limit // 1024),
         )
         return None
     try:
@@ -171,13 +168,13 @@ async def receive_file(update: Update, context: Context) -> int | None:
         data = bytes(await telegram_file.download_as_bytearray())
     except Exception:
         log.warning("document download failed")
-        await say(update, context, await _text(update, context, "errors.download_failed"))
+        await say(update, context, await tr(update, context, "errors.download_failed"))
         return None
     if len(data) > limit:
         await say(
             update,
             context,
-            await _text(update, context, "errors.file_too_large", limit=limit // 1024),
+            await tr(update, context, "errors.file_too_large", limit=limit // 1024),
         )
         return None
     try:
@@ -192,10 +189,10 @@ async def receive_file(update: Update, context: Context) -> int | None:
     note(
         update,
         context,
-        await _text(update, context, "register.got_file", name=document.file_name or "-"),
+        await tr(update, context, "register.got_file", name=document.file_name or "-"),
     )
     if uploaded.kind in (core.FileKind.KM_CERT, core.FileKind.KM_KEY):
-        await say(update, context, await _text(update, context, "register.km_only"))
+        await say(update, context, await tr(update, context, "register.km_only"))
         return None
     try:
         assembly = core.assemble(entry.files)
@@ -205,7 +202,7 @@ async def receive_file(update: Update, context: Context) -> int | None:
         return None
     if not assembly.bundles:
         key = "register.missing_key" if "key" in assembly.missing else "register.missing_cert"
-        await say(update, context, await _text(update, context, key))
+        await say(update, context, await tr(update, context, key))
         return None
     entry.bundles = list(assembly.bundles)
     if len(assembly.bundles) == 1:
@@ -248,7 +245,7 @@ async def pick(update: Update, context: Context) -> int | None:
         index = cb.parse(query.data).int_part(1)
         bundle = entry.bundles[index]
     except (cb.CallbackDataError, IndexError):
-        await answer_query(update, await _text(update, context, "common.stale_button"))
+        await answer_query(update, await tr(update, context, "common.stale_button"))
         return None
     await answer_query(update)
     await drop_markup(update)
@@ -264,18 +261,7 @@ async def _present(
     lang = await language(update, context)
     info = bundle.info
     cat = svc.catalog
-    text = summary(
-        cat,
-        lang,
-        owner=info.owner_name,
-        ca=info.ca,
-        holder_type=info.holder_type,
-        usage=info.usage,
-        purpose_ko=info.usage_purpose_ko,
-        purpose_en=info.usage_purpose_en,
-        not_after=info.not_after,
-        serial_hex=info.serial_hex,
-    )
+    text = info_summary(cat, lang, info)
     note(update, context, text, protect=True)
     refusal: str | None = None
     if info.is_financial_certificate:
@@ -307,8 +293,8 @@ async def _key_lost(update: Update, context: Context) -> int:
     services(context).vault.drop(user.id)
     services(context).vault.open(user.id)
     touch_flow(context, FLOW)
-    await say(update, context, await _text(update, context, "register.key_lost"))
-    await say(update, context, await _text(update, context, "register.ask_files"))
+    await say(update, context, await tr(update, context, "register.key_lost"))
+    await say(update, context, await tr(update, context, "register.ask_files"))
     return ASK_FILES
 
 
@@ -337,7 +323,7 @@ async def _failure(update: Update, context: Context, entry: VaultEntry, key: str
         await say(
             update,
             context,
-            await _text(
+            await tr(
                 update,
                 context,
                 "register.locked_now",
@@ -348,7 +334,7 @@ async def _failure(update: Update, context: Context, entry: VaultEntry, key: str
         )
         return end_flow(update, context)
     remaining = max(settings.password_max_attempts - state.failures, 0)
-    await say(update, context, await _text(update, context, key, remaining=remaining))
+    await say(update, context, await tr(update, context, key, remaining=remaining))
     return None
 
 
@@ -364,7 +350,7 @@ async def receive_password(update: Update, context: Context) -> int | None:
     note(
         update,
         context,
-        await _text(
+        await tr(
             update,
             context,
             "register.password_deleted" if deleted else "register.password_not_deleted",
@@ -390,7 +376,7 @@ async def receive_password(update: Update, context: Context) -> int | None:
         await _error(update, context, error)
         svc.vault.drop(user.id)
         svc.vault.open(user.id)
-        await say(update, context, await _text(update, context, "register.ask_files"))
+        await say(update, context, await tr(update, context, "register.ask_files"))
         return ASK_FILES
     del password
     await svc.store.clear_password_failures(_scopes(user.id, bundle.info.fingerprint_sha256))
@@ -398,7 +384,7 @@ async def receive_password(update: Update, context: Context) -> int | None:
     if svc.settings.require_identity_check:
         entry.random_num = unlocked.random_num
         del unlocked
-        await say(update, context, await _text(update, context, "register.ask_identity"))
+        await say(update, context, await tr(update, context, "register.ask_identity"))
         return ASK_IDENTITY
     del unlocked
     return await _confirm(update, context, entry)
@@ -419,7 +405,7 @@ async def receive_identity(update: Update, context: Context) -> int | None:
     note(
         update,
         context,
-        await _text(
+        await tr(
             update,
             context,
             "register.identity_deleted" if deleted else "register.identity_not_deleted",
@@ -432,17 +418,17 @@ async def receive_identity(update: Update, context: Context) -> int | None:
     touch_flow(context, FLOW)
     if not number.isdigit() or len(number) not in (10, 13):
         del number
-        await say(update, context, await _text(update, context, "register.identity_format"))
+        await say(update, context, await tr(update, context, "register.identity_format"))
         return None
     try:
         matches = core.verify_identity(entry.chosen.cert_der, entry.random_num, number)
     except core.IdentityCheckUnavailable:
         del number
-        await say(update, context, await _text(update, context, "register.identity_unavailable"))
+        await say(update, context, await tr(update, context, "register.identity_unavailable"))
         return end_flow(update, context)
     except core.CertificateError:
         del number
-        await say(update, context, await _text(update, context, "register.identity_format"))
+        await say(update, context, await tr(update, context, "register.identity_format"))
         return None
     del number
     if not matches:
@@ -458,18 +444,7 @@ async def _confirm(update: Update, context: Context, entry: VaultEntry) -> int:
     assert entry.chosen is not None
     info = entry.chosen.info
     cat = svc.catalog
-    text = summary(
-        cat,
-        lang,
-        owner=info.owner_name,
-        ca=info.ca,
-        holder_type=info.holder_type,
-        usage=info.usage,
-        purpose_ko=info.usage_purpose_ko,
-        purpose_en=info.usage_purpose_en,
-        not_after=info.not_after,
-        serial_hex=info.serial_hex,
-    )
+    text = info_summary(cat, lang, info)
     await say(
         update,
         context,
@@ -572,42 +547,31 @@ async def cancel_button(update: Update, context: Context) -> int:
     """[취소] on the confirmation: drop everything."""
     await answer_query(update)
     await drop_markup(update)
-    await say(update, context, await _text(update, context, "register.cancelled"))
+    await say(update, context, await tr(update, context, "register.cancelled"))
     return end_flow(update, context)
 
 
 @step
 async def stray(update: Update, context: Context) -> int | None:
     """A photo, sticker or anything not a document while files are expected."""
-    await say(update, context, await _text(update, context, "register.stray_input"))
+    await say(update, context, await tr(update, context, "register.stray_input"))
     return None
 
 
 @step
 async def not_text_password(update: Update, context: Context) -> int | None:
     """Something other than text at the password or identity prompt."""
-    await say(update, context, await _text(update, context, "register.not_text_password"))
-    return None
-
-
-@step
-async def question(update: Update, context: Context) -> int | None:
-    """A question typed mid-flow: answer it from the FAQ and stay on the same step."""
-    touch_flow(context, FLOW)
-    await faq.answer_mid_flow(update, context)
+    await say(update, context, await tr(update, context, "register.not_text_password"))
     return None
 
 
 def entry_points() -> list[object]:
-    return [
-        CommandHandler("register", start),
-        CallbackQueryHandler(start, pattern=cb.pattern(cb.MENU, "register")),
-        CallbackQueryHandler(start, pattern=cb.pattern(cb.ACTION, "register")),
-    ]
+    return flow_entry_points("register", start)
 
 
 def states() -> dict[object, list[object]]:
     text = filters.TEXT & ~filters.COMMAND
+    question = faq.mid_flow_question(FLOW)
     return {
         ASK_FILES: [
             MessageHandler(filters.Document.ALL, receive_file),

@@ -18,7 +18,6 @@ import logging
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -38,6 +37,10 @@ from bot.flows.common import (
     services,
     step,
     touch_flow,
+    tr,
+)
+from bot.flows.common import (
+    entry_points as flow_entry_points,
 )
 from bot.store import CertificateNotFound, NotActive
 from bot.store.repository import scrub_free_text
@@ -50,10 +53,6 @@ END = ConversationHandler.END
 FLOW = "revoke"
 REASONS = ("lost", "reissued", "unused", "other")
 DATA_KEY = "revoke"  # user_data: {"certificate_id": int, "reason": str | None, "note": str | None}
-
-
-async def _text(update: Update, context: Context, key: str, **values: object) -> str:
-    return services(context).catalog.text(await language(update, context), key, **values)
 
 
 @step
@@ -95,12 +94,10 @@ async def _owned_active(update: Update, context: Context, certificate_id: int) -
     except CertificateNotFound:
         if await svc.store.certificate_exists(certificate_id):
             await svc.store.audit(user.id, "forged_callback", certificate_id, {"flow": FLOW})
-        await answer_query(update, await _text(update, context, "revoke.not_found"), alert=True)
+        await answer_query(update, await tr(update, context, "revoke.not_found"), alert=True)
         return None
     if cert.status != "active":
-        await answer_query(
-            update, await _text(update, context, "revoke.already_released"), alert=True
-        )
+        await answer_query(update, await tr(update, context, "revoke.already_released"), alert=True)
         return None
     return cert
 
@@ -113,7 +110,7 @@ async def pick(update: Update, context: Context) -> int | None:
     try:
         certificate_id = cb.parse(query.data).int_part(1)
     except cb.CallbackDataError:
-        await answer_query(update, await _text(update, context, "common.stale_button"))
+        await answer_query(update, await tr(update, context, "common.stale_button"))
         return None
     cert = await _owned_active(update, context, certificate_id)
     if cert is None:
@@ -160,14 +157,14 @@ async def reason(update: Update, context: Context) -> int | None:
     except cb.CallbackDataError:
         chosen = ""
     if not isinstance(data, dict) or chosen not in (*REASONS, "skip"):
-        await answer_query(update, await _text(update, context, "common.stale_button"))
+        await answer_query(update, await tr(update, context, "common.stale_button"))
         return None
     await answer_query(update)
     await drop_markup(update)
     touch_flow(context, FLOW)
     if chosen == "other":
         data["reason"] = "other"
-        await say(update, context, await _text(update, context, "revoke.ask_other_reason"))
+        await say(update, context, await tr(update, context, "revoke.ask_other_reason"))
         return OTHER_REASON
     data["reason"] = None if chosen == "skip" else chosen
     return await _confirm(update, context, data)
@@ -195,7 +192,7 @@ async def _confirm(update: Update, context: Context, data: dict[str, object]) ->
     try:
         cert = await svc.store.certificate_of(user.id, certificate_id)
     except CertificateNotFound:
-        await say(update, context, await _text(update, context, "revoke.not_found"))
+        await say(update, context, await tr(update, context, "revoke.not_found"))
         return end_flow(update, context)
     lang = await language(update, context)
     cat = svc.catalog
@@ -225,7 +222,7 @@ async def confirm(update: Update, context: Context) -> int | None:
     data = (context.user_data or {}).get(DATA_KEY)
     await drop_markup(update)
     if not isinstance(data, dict) or not isinstance(data.get("certificate_id"), int):
-        await answer_query(update, await _text(update, context, "common.stale_button"))
+        await answer_query(update, await tr(update, context, "common.stale_button"))
         return end_flow(update, context)
     await answer_query(update)
     lang = await language(update, context)
@@ -265,28 +262,17 @@ async def cancel_button(update: Update, context: Context) -> int:
     """[취소]: nothing changes."""
     await answer_query(update)
     await drop_markup(update)
-    await say(update, context, await _text(update, context, "revoke.cancelled"))
+    await say(update, context, await tr(update, context, "revoke.cancelled"))
     return _finish(update, context)
 
 
-@step
-async def question(update: Update, context: Context) -> int | None:
-    """A question typed mid-flow: answer from the FAQ, stay on this step."""
-    touch_flow(context, FLOW)
-    await faq.answer_mid_flow(update, context)
-    return None
-
-
 def entry_points() -> list[object]:
-    return [
-        CommandHandler("revoke", start),
-        CallbackQueryHandler(start, pattern=cb.pattern(cb.MENU, "revoke")),
-        CallbackQueryHandler(start, pattern=cb.pattern(cb.ACTION, "revoke")),
-    ]
+    return flow_entry_points("revoke", start)
 
 
 def states() -> dict[object, list[object]]:
     text = filters.TEXT & ~filters.COMMAND
+    question = faq.mid_flow_question(FLOW)
     return {
         CHOOSE: [
             CallbackQueryHandler(pick, pattern=cb.pattern(cb.REVOKE, "pick")),
