@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from faq.kb import LANGUAGES, KnowledgeBase
 from faq.normalize import detect_language, normalize, strip_spaces
+from faq.spelling import Speller
 
 __all__ = [
     "CORE_TERMS",
@@ -157,6 +158,14 @@ class Matcher:
                 vocabulary.update(_WORD.findall(text.lower()))
         self._english_words = frozenset(vocabulary)
         self._choices = {lang: self._prepare(lang) for lang in LANGUAGES}
+        ko = self._choices["ko"]
+        # Typos are repaired towards the words customers are answered with: the phrasings,
+        # keywords and domain terms, as normalised (so repairs land on matchable forms).
+        self._speller = Speller(
+            [w for text in ko.spaced for w in text.split()]
+            + [w for entry in kb.entries for k in entry.keywords["ko"] for w in self._norm(k).split()]
+            + list(ko.domain)
+        )
 
     def _norm(self, text: str) -> str:
         return normalize(text, english_words=self._english_words)
@@ -305,6 +314,8 @@ class Matcher:
         spaced = self._norm(query)
         if not spaced:
             return detected, []
+        if detected == "ko":
+            spaced = self._speller.correct_text(spaced)
         skip = None
         if exclude is not None and exclude[0] == detected:
             skip = self._choices[detected].position.get((exclude[1], exclude[2]))

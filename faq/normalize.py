@@ -202,7 +202,13 @@ _KO_SYNONYMS: tuple[tuple[str, str], ...] = (
     ),
     (r"스크린\s*샷|스샷|화면\s*캡[처쳐]|스크린\s*캡[처쳐]|캡쳐", "캡처"),
     (_alts("메세지", "메시지", "매세지", "채팅", "문자"), "메시지"),
-    (r"(?<![가-힣])이후|다음\s*(?:에는|에|엔)", "후"),
+    # "after doing X" in all its shapes: 해제 후 / 해제한 뒤 / 해제하고 나면 / 등록한 다음에.
+    (
+        r"\s*(?:하|되|해)?고\s*(?:나|난)\s*(?:면|서|니|선|후|뒤|다음)(?:에는|에도|에|엔)?"
+        r"|\s*(?:한|된)\s*(?:다음|뒤|후)(?:에는|에도|에|엔)?(?![가-힣])"
+        r"|(?<![가-힣])(?:이후|뒤\s*(?:에는|에도|에|엔))|다음\s*(?:에는|에|엔)",
+        " 후",
+    ),
     # "want to": 하고 싶어요 / 하고싶음 / 하고 싶은데 are all the verb alone.
     (r"\s*고\s*싶[가-힣]*", ""),
     (r"\s*고자\s*(?:합니다|해요|하는데요|하는데|함|하오니)?(?![가-힣])", ""),
@@ -288,6 +294,34 @@ def _strip_word(word: str) -> str:
     return word
 
 
+# Customers who space every morpheme ("케이뱅크 에 등록 하는 순서 를") leave particles, endings
+# and the light verbs 하다/되다/이다 as words of their own. A lone particle or ending is dropped
+# (it would have been stripped had it been attached); a light verb is glued back onto the word
+# before it, once, and then stripped like any other ending, so the spacing stops mattering.
+_DETACHED = frozenset(_PARTICLES) | frozenset(_ENDINGS)
+_LIGHT_VERB = re.compile(
+    r"(?:하|해|했|합|할|되|돼|됐|됩|될|된|되었|되어|입|였|이었)"
+    r"(?:는|는지|는데|고|면|야|도|서|지|다|다고|니다|니까|나요|세요|요|어요|아요|기|게|려면|려고"
+    r"|때|었|었다고|었는데|었습니다|어야|도록|고요|는데요|지요|죠|시|십시오|셔야)?"
+)
+
+
+def _glue_detached(words: list[str]) -> list[str]:
+    out: list[str] = []
+    glued = False  # the last word already took a light verb: "순서 로 하면 되는지" stays apart
+    for word in words:
+        after_hangul = bool(out) and bool(_HANGUL.search(out[-1]))
+        if after_hangul and word in _DETACHED:
+            continue
+        if after_hangul and not glued and _LIGHT_VERB.fullmatch(word):
+            out[-1] += word
+            glued = True
+        else:
+            out.append(word)
+            glued = False
+    return out
+
+
 def _vocabulary(words: Iterable[str]) -> frozenset[str]:
     # The matcher passes one prepared lower-case frozenset per query: don't copy it every time.
     if isinstance(words, frozenset):
@@ -310,7 +344,7 @@ def normalize(text: str, *, english_words: Iterable[str] = ()) -> str:
         text = pattern.sub(replacement, text)
     for pattern, replacement in _EN_PATTERNS:
         text = pattern.sub(replacement, text)
-    words = [_strip_word(w) for w in text.split() if w not in _FILLERS]
+    words = [_strip_word(w) for w in _glue_detached(text.split()) if w not in _FILLERS]
     return _SPACES.sub(" ", " ".join(w for w in words if w)).strip()
 
 

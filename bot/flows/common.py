@@ -88,6 +88,11 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
+def yes_no(yes: str, no: str, prefix: str) -> InlineKeyboardMarkup:
+    """The confirmation buttons of a flow: `<prefix>:ok` and `<prefix>:no`."""
+    return keyboard([[(yes, cb.make(prefix, "ok")), (no, cb.make(prefix, "no"))]])
+
+
 async def say(
     update: Update,
     context: Context,

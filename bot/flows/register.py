@@ -51,6 +51,7 @@ from bot.flows.common import (
     step,
     touch_flow,
     tr,
+    yes_no,
 )
 from bot.flows.common import (
     entry_points as flow_entry_points,
@@ -338,24 +339,24 @@ async def _failure(update: Update, context: Context, entry: VaultEntry, key: str
     return None
 
 
+async def _take_secret(update: Update, context: Context, kind: str) -> str:
+    """Read a secret from its message and delete the message at once. The value is returned
+    to one local variable of the caller and never logged, stored or echoed."""
+    message = update.effective_message
+    value = (message.text or "") if message is not None else ""
+    deleted = await delete_user_message(update)
+    key = f"register.{kind}_deleted" if deleted else f"register.{kind}_not_deleted"
+    note(update, context, await tr(update, context, key))
+    return value
+
+
 @step
 async def receive_password(update: Update, context: Context) -> int | None:
     """Delete the password message at once, then unlock the key in memory."""
     svc = services(context)
     user = update.effective_user
-    message = update.effective_message
-    assert user is not None and message is not None
-    password = message.text or ""
-    deleted = await delete_user_message(update)
-    note(
-        update,
-        context,
-        await tr(
-            update,
-            context,
-            "register.password_deleted" if deleted else "register.password_not_deleted",
-        ),
-    )
+    assert user is not None
+    password = await _take_secret(update, context, "password")
     entry = svc.vault.get(user.id)
     if entry is None or entry.chosen is None:
         del password
@@ -398,19 +399,8 @@ async def receive_identity(update: Update, context: Context) -> int | None:
     """Delete the identity-number message at once, then check the certificate's VID."""
     svc = services(context)
     user = update.effective_user
-    message = update.effective_message
-    assert user is not None and message is not None
-    number = _NON_DIGITS.sub("", message.text or "")
-    deleted = await delete_user_message(update)
-    note(
-        update,
-        context,
-        await tr(
-            update,
-            context,
-            "register.identity_deleted" if deleted else "register.identity_not_deleted",
-        ),
-    )
+    assert user is not None
+    number = _NON_DIGITS.sub("", await _take_secret(update, context, "identity"))
     entry = svc.vault.get(user.id)
     if entry is None or entry.chosen is None or not entry.unlocked:
         del number
@@ -449,13 +439,10 @@ async def _confirm(update: Update, context: Context, entry: VaultEntry) -> int:
         update,
         context,
         cat.text(lang, "register.confirm", summary=Html(text)),
-        keyboard(
-            [
-                [
-                    (cat.text(lang, "register.btn_register"), cb.make(cb.REGISTER, "ok")),
-                    (cat.text(lang, "register.btn_cancel"), cb.make(cb.REGISTER, "no")),
-                ]
-            ]
+        yes_no(
+            cat.text(lang, "register.btn_register"),
+            cat.text(lang, "register.btn_cancel"),
+            cb.REGISTER,
         ),
         protect=True,
     )

@@ -38,6 +38,7 @@ from bot.flows.common import (
     step,
     touch_flow,
     tr,
+    yes_no,
 )
 from bot.flows.common import (
     entry_points as flow_entry_points,
@@ -200,13 +201,8 @@ async def _confirm(update: Update, context: Context, data: dict[str, object]) ->
         update,
         context,
         cat.text(lang, "revoke.confirm", summary=Html(registered_summary(cat, lang, cert))),
-        keyboard(
-            [
-                [
-                    (cat.text(lang, "revoke.btn_confirm"), cb.make(cb.REVOKE, "ok")),
-                    (cat.text(lang, "revoke.btn_cancel"), cb.make(cb.REVOKE, "no")),
-                ]
-            ]
+        yes_no(
+            cat.text(lang, "revoke.btn_confirm"), cat.text(lang, "revoke.btn_cancel"), cb.REVOKE
         ),
         protect=True,
     )
