@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import sys
 import tempfile
 import time
@@ -39,6 +40,7 @@ MESSAGES = [
     "만료된 인증서도 등록돼요?",
     "대출 금리 알려주세요",
 ]
+BY_MESSAGE: dict[str, list[float]] = {}  # latency per message kind (--by-message)
 
 
 async def run_load(
@@ -51,9 +53,11 @@ async def run_load(
         for n in range(per_user):
             before = len(user.messages)
             started = time.perf_counter()
-            await user.send_text(MESSAGES[(index + n) % len(MESSAGES)])
+            text = MESSAGES[(index + n) % len(MESSAGES)]
+            await user.send_text(text)
             await user.next_message(after=before, timeout=30)
             latencies.append(time.perf_counter() - started)
+            BY_MESSAGE.setdefault(text, []).append(time.perf_counter() - started)
 
     started = time.perf_counter()
     await asyncio.gather(*(one_user(i) for i in range(users)))
@@ -65,10 +69,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--by-message", action="store_true", help="latency per message kind (kcert-bot)")
     args = parser.parse_args()
     total = args.users * args.messages
     rows = []
     results: dict[str, tuple[float, float, float]] = {}
+    peak_rss_mib = float("nan")
     with tempfile.TemporaryDirectory() as tmp:
         async with BotApiEmulator() as emulator:
             for name, starter, first_user in (
@@ -89,6 +95,14 @@ async def main() -> None:
                     )
                 finally:
                     await stop(child)
+                    child.wait()
+                if name == "kcert-bot":
+                    # Largest terminated child so far = the bot process (Linux reports KiB).
+                    peak_rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+                if name == "kcert-bot" and args.by_message:
+                    for text, values in BY_MESSAGE.items():
+                        print(f"  {text[:30]:32} p50 {median(values) * 1000:7.1f}  p99 {percentile(values, 99) * 1000:7.1f} ms")
+                BY_MESSAGE.clear()
                 rate = total / elapsed
                 p50, p99 = median(latencies) * 1000, percentile(latencies, 99) * 1000
                 results[name] = (rate, p50, p99)
@@ -106,6 +120,7 @@ async def main() -> None:
         f"{args.users} users x {args.messages} messages = {total} updates, bot in its own process"
     )
     print(table(rows, ("bot", "updates/s", "p50 ms", "p99 ms")))
+    print(f"kcert-bot process peak RSS: {peak_rss_mib:.0f} MiB (target < 250 MiB)")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from faq.kb import LANGUAGES, KnowledgeBase
 from faq.normalize import detect_language, normalize, strip_spaces
-from faq.spelling import Speller
+from faq.spelling import Speller, to_jamo
 
 __all__ = [
     "CORE_TERMS",
@@ -72,6 +72,11 @@ DOMAIN_TERMS: dict[str, tuple[str, ...]] = {
         "알림", "법인", "사업자", "휴대폰", "pc", "usb", "yessign", "전자서명", "해킹", "저장",
         "목록", "업로드", "올려", "올리", "발급기관", "인증기관", "명의", "비밀번", "전화번호",
         "문의", "사람", "직원", "한국어", "한글", "내보내기", "가져오기", "등록된", "개인키",
+        # Words only one entry uses but that are ours all the same: kinds of certificate,
+        # the issuers, what the bot keeps, the ways a file upload goes wrong.
+        "범용", "용도제한", "은행용", "보험용", "금융결제원", "한국정보인증", "코스콤",
+        "사인코리아", "한국전자인증", "개인정보", "서버", "보관", "피싱", "유출", "사진", "캡처",
+        "첨부", "english",
     ),
     "en": (
         "certificate", "cert", "register", "registration", "release", "revoke", "revocation",
@@ -81,6 +86,8 @@ DOMAIN_TERMS: dict[str, tuple[str, ...]] = {
         "language", "english", "korean", "reason", "locked", "lock", "remind", "reminder",
         "corporate", "business", "phone", "pc", "usb", "issuer", "upload", "store", "keep",
         "private", "financial", "joint", "yessign", "help", "call", "unregister", "remove",
+        "gongdong", "gongin", "injeungseo", "signkorea", "kica", "crosscert", "tradesign",
+        "privacy", "data", "server", "phishing", "scam", "screenshot", "photo", "attach",
     ),
 }  # fmt: skip
 
@@ -137,6 +144,7 @@ class _Choices:
     by_entry: tuple[tuple[int, ...], ...]  # entry index -> its phrasing indices
     lengths: tuple[int, ...]  # len() of each compact phrasing
     entries: int
+    jamo: tuple[str, ...]  # compact phrasings spelled in jamo (Korean), else the compact form
 
 
 def _terms(compact: str, spaced: str, lang: str) -> set[str]:
@@ -159,12 +167,13 @@ class Matcher:
         self._english_words = frozenset(vocabulary)
         self._choices = {lang: self._prepare(lang) for lang in LANGUAGES}
         ko = self._choices["ko"]
-        # Typos are repaired towards the words customers are answered with: the phrasings,
-        # keywords and domain terms, as normalised (so repairs land on matchable forms).
+        # Typos are repaired towards the words that tell entries apart from the rest of the
+        # world: vocabulary words holding a domain term (인증서, 주민번호, 고객센터, 영어...).
+        vocabulary_ko = [w for text in ko.spaced for w in text.split()]
+        vocabulary_ko += [w for e in kb.entries for k in e.keywords["ko"] for w in self._norm(k).split()]
         self._speller = Speller(
-            [w for text in ko.spaced for w in text.split()]
-            + [w for entry in kb.entries for k in entry.keywords["ko"] for w in self._norm(k).split()]
-            + list(ko.domain)
+            vocabulary_ko,
+            targets=[w for w in vocabulary_ko if any(t in w for t in ko.domain)],
         )
 
     def _norm(self, text: str) -> str:
@@ -186,7 +195,9 @@ class Matcher:
                     owner.append(index)
             kws = (self._norm(k) for k in entry.keywords.get(lang, ()))
             # Korean is matched without spaces; English keywords must match whole words.
-            keywords.append(tuple(strip_spaces(k) if lang == "ko" else f" {k} " for k in kws if k))
+            # Normalising folds variants together (해지 → 해제): each keyword counts once.
+            probes = (strip_spaces(k) if lang == "ko" else f" {k} " for k in kws if k)
+            keywords.append(tuple(dict.fromkeys(probes)))
         domain = tuple(strip_spaces(self._norm(t)) or t for t in DOMAIN_TERMS[lang])
         other = tuple(self._probe_term(t, lang) for t in OTHER_PRODUCTS[lang])
         core = tuple(self._probe_term(t, lang) for t in CORE_TERMS[lang])
@@ -209,6 +220,7 @@ class Matcher:
             position,
             postings, idf, math.log((n + 1) / 0.5), tuple(tuple(x) for x in by_entry),
             tuple(len(c) for c in compact), len(self.kb.entries),
+            tuple(to_jamo(c) for c in compact) if lang == "ko" else tuple(compact),
         )  # fmt: skip
 
     def _probe_term(self, term: str, lang: str) -> str:
@@ -243,9 +255,12 @@ class Matcher:
             phrasings = [i for e in pool for i in choices.by_entry[e]]
         compacts: Sequence[str] = choices.compact
         spaceds: Sequence[str] = choices.spaced
+        jamos: Sequence[str] = choices.jamo
         if pool is not None:
             compacts = [choices.compact[i] for i in phrasings]
             spaceds = [choices.spaced[i] for i in phrasings]
+            jamos = [choices.jamo[i] for i in phrasings]
+        jamo = to_jamo(compact) if lang == "ko" else compact
 
         # Scores below this cannot lead to a decision; rapidfuzz drops them in C, not Python.
         floor = _FUZZY_FLOOR
@@ -255,7 +270,9 @@ class Matcher:
         lengths = choices.lengths
         pf = s.partial_floor
         for scorer, query, targets in (
-            (fuzz.ratio, compact, compacts),  # whole string, spacing ignored
+            # Whole string, spacing ignored, compared jamo by jamo: a wrong vowel or final
+            # (달라지/달라져, 인즌서) costs one jamo of several, not a whole syllable.
+            (fuzz.ratio, jamo, jamos),
             (fuzz.token_sort_ratio, spaced, spaceds),  # word order ignored
             (fuzz.partial_ratio, compact, compacts),  # a phrasing inside a longer query
         ):

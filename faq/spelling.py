@@ -3,7 +3,8 @@
 One wrong, dropped or doubled jamo changes a whole syllable (인즌서, 주민벊호, 엉어), which costs
 a syllable-level fuzzy score a lot and hides the word from every exact check (domain terms,
 keywords, IDF terms). `Speller` maps a query word that is not in the knowledge base's vocabulary
-to the vocabulary word one jamo edit away, using a symmetric-deletion index built once at load.
+to a domain word one vowel or final-consonant edit away, using a symmetric-deletion index built
+once at load.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ _FINALS = ("", "ㄱ", "ㄲ", "ㄳ", "ㄴ", "ㄵ", "ㄶ", "ㄷ", "ㄹ", "ㄺ", "�
            "ㅀ", "ㅁ", "ㅂ", "ㅄ", "ㅅ", "ㅆ", "ㅇ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ")  # fmt: skip
 _SYLLABLES = 11172
 
-# Shorter words are too easily one edit away from an unrelated word (대출 → 등록 is two, but
-# many two-syllable pairs are one); below this many jamo a word is left as typed.
+# Below this many jamo (a two-syllable word without final consonants) a word is left as typed.
 MIN_JAMO = 5
 
 
@@ -45,16 +45,22 @@ def _is_hangul_word(word: str) -> bool:
 
 
 class Speller:
-    """Correct words one jamo edit (substitution, insertion, deletion, swap) from a known word."""
+    """Repair one wrong, missing or extra vowel or final consonant: 인즌서 → 인증서, 엉어 → 영어.
 
-    def __init__(self, words: Iterable[str]) -> None:
+    Initial consonants must agree syllable by syllable. Changing one turns ordinary words into
+    other ordinary words (모르면 → 고르면, 늘리 → 틀리), while the typos customers make, and
+    the ones that hide a domain word, sit in the vowels and finals (샌터, 벊호, 헀). Only words
+    in `targets` are ever suggested, so a repair lands on a word that carries meaning for us.
+    """
+
+    def __init__(self, words: Iterable[str], targets: Iterable[str]) -> None:
         counts = Counter(w for w in words if _is_hangul_word(w))
         self._known = frozenset(counts)
         self._counts = counts
         # Symmetric deletion: a word and a typo one edit apart share a string that is one of
         # them with at most one jamo deleted, so lookups are a few dict probes, not a scan.
         index: dict[str, set[str]] = {}
-        for word in counts:
+        for word in {t for t in targets if _is_hangul_word(t)}:
             jamo = to_jamo(word)
             if len(jamo) < MIN_JAMO:
                 continue
@@ -63,7 +69,7 @@ class Speller:
         self._index = {k: tuple(sorted(v)) for k, v in index.items()}
 
     def correct(self, word: str) -> str:
-        """The known word closest to `word`, or `word` itself when none is one edit away."""
+        """The target word closest to `word`, or `word` itself when none is one edit away."""
         if word in self._known or not _is_hangul_word(word):
             return word
         jamo = to_jamo(word)
@@ -72,9 +78,12 @@ class Speller:
         candidates: set[str] = set()
         for key in (jamo, *_deletions(jamo)):
             candidates.update(self._index.get(key, ()))
+        initials = _initials(word)
         best = word
         best_rank = (2, 0)
         for candidate in candidates:
+            if _initials(candidate) != initials:
+                continue
             distance = OSA.distance(jamo, to_jamo(candidate), score_cutoff=1)
             rank = (distance, -self._counts[candidate])
             if distance <= 1 and rank < best_rank:
@@ -84,6 +93,10 @@ class Speller:
     def correct_text(self, text: str) -> str:
         """Correct every word of a normalised, space-separated text."""
         return " ".join(self.correct(w) for w in text.split())
+
+
+def _initials(word: str) -> str:
+    return "".join(_INITIALS[(ord(ch) - 0xAC00) // 588] for ch in word)
 
 
 def _deletions(jamo: str) -> list[str]:

@@ -96,3 +96,38 @@ def test_redaction() -> None:
     line = "GET http://x/file/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/documents/f1 id 800101-1234567"
     clean = redact(line)
     assert "AAHdqTcv" not in clean and "1234567" not in clean and "<token>" in clean
+
+
+def test_make_test_cert_then_inspect_through_the_console_script(tmp_path: Path) -> None:
+    import json
+
+    made = _run(
+        [
+            "make-test-cert",
+            "--out",
+            str(tmp_path / "c"),
+            "--password",
+            "Pw-1234!x",
+            "--key-size",
+            "1024",
+        ],
+        {},
+    )
+    assert made.returncode == 0, made.stderr
+    key = next((tmp_path / "c").rglob("signPri.key"))
+    cert_file = key.with_name("signCert.der")
+    result = _run(
+        ["inspect", str(cert_file), str(key), "--json", "--password-stdin"], {}, stdin="Pw-1234!x\n"
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["key_unlocked"] is True and data["key_matches"] is True and data["ca"] == "yessign"
+    assert "Pw-1234!x" not in result.stdout + result.stderr
+    wrong = _run(
+        ["inspect", str(cert_file), str(key), "--json", "--password-stdin"], {}, stdin="nope\n"
+    )
+    assert wrong.returncode == 1
+    garbage = tmp_path / "x.der"
+    garbage.write_bytes(b"not a certificate")
+    bad = _run(["inspect", str(garbage), "--json"], {})
+    assert bad.returncode == 2 and json.loads(bad.stdout)["error"] == "not_a_certificate"
