@@ -13,6 +13,7 @@ from collections.abc import Callable
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     MessageHandler,
@@ -73,6 +74,10 @@ async def create_application(
         .concurrent_updates(PerChatUpdateProcessor())
         # httpcore scans its whole pool on every request: a modest pool is faster under load.
         .connection_pool_size(8)
+        # Only the retry part: a 429 from Telegram is waited out and retried (max 3) instead of
+        # failing the step. The global 30/s and group limits stay off: this is a private-chat
+        # bot answering its users, not a broadcaster.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3))
     )
     app: KcertApplication = builder.build()  # type: ignore[assignment]
     app.services = services

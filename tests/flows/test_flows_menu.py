@@ -80,3 +80,12 @@ async def test_stray_upload_outside_flow(bot: Any) -> None:
     await user.send_photo()
     await bot.emulator.settle()
     assert "/register" in user.last.plain
+
+
+async def test_telegram_flood_limit_is_waited_out(bot: Any) -> None:
+    user = bot.user(1006)
+    bot.emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    await user.send_text("/help")
+    await user.wait_until(lambda: any("/register" in m.plain for m in user.messages), timeout=10)
+    sends = [m for m, _ in bot.emulator.calls if m == "sendMessage"]
+    assert len(sends) >= 2  # the refused one and the retry
