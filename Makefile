@@ -27,6 +27,7 @@ run: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy bot faq
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)
@@ -37,7 +38,8 @@ bench: $(DEV_STAMP)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy bot/certs faq
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot faq
 
 clean:
 	rm -rf $(VENV)

@@ -19,6 +19,7 @@ class VaultEntry:
     files: list[Any] = field(default_factory=list)  # bot.certs.UploadedFile
     bundles: list[Any] = field(default_factory=list)  # bot.certs.CertificateBundle
     chosen: Any = None  # the CertificateBundle being registered
+    protected_pfx: bytes | None = None  # a PFX that only its password can open (certs encrypted)
     unlocked: bool = False
     identity_verified: bool = False
     random_num: bytes | None = None  # R, kept only until the identity check
@@ -57,6 +58,7 @@ class KeyVault:
             entry.files.clear()
             entry.bundles.clear()
             entry.chosen = None
+            entry.protected_pfx = None
             entry.random_num = None
 
     def sweep(self) -> int:

@@ -34,7 +34,7 @@ Decision = Literal["answer", "suggest", "fallback"]
 
 @dataclass(frozen=True)
 class MatchSettings:
-    """Decision thresholds on the 0-100 score; tuned on tests/data/faq_dev.yaml only."""
+    """Decision thresholds on the 0-100 score; tuned on the dev sets (faq_dev*.yaml) only."""
 
     answer_threshold: float = 62.0  # at or above (and clear of the runner-up): answer
     suggest_threshold: float = 53.0  # at or above: offer the top entries as buttons
@@ -76,7 +76,7 @@ DOMAIN_TERMS: dict[str, tuple[str, ...]] = {
         # the issuers, what the bot keeps, the ways a file upload goes wrong.
         "범용", "용도제한", "은행용", "보험용", "금융결제원", "한국정보인증", "코스콤",
         "사인코리아", "한국전자인증", "개인정보", "서버", "보관", "피싱", "유출", "사진", "캡처",
-        "첨부", "english",
+        "첨부", "english", "내정보", "제정보",
     ),
     "en": (
         "certificate", "cert", "register", "registration", "release", "revoke", "revocation",
@@ -170,7 +170,9 @@ class Matcher:
         # Typos are repaired towards the words that tell entries apart from the rest of the
         # world: vocabulary words holding a domain term (인증서, 주민번호, 고객센터, 영어...).
         vocabulary_ko = [w for text in ko.spaced for w in text.split()]
-        vocabulary_ko += [w for e in kb.entries for k in e.keywords["ko"] for w in self._norm(k).split()]
+        vocabulary_ko += [
+            w for e in kb.entries for k in e.keywords["ko"] for w in self._norm(k).split()
+        ]
         self._speller = Speller(
             vocabulary_ko,
             targets=[w for w in vocabulary_ko if any(t in w for t in ko.domain)],
@@ -266,31 +268,35 @@ class Matcher:
         floor = _FUZZY_FLOOR
         owner = choices.owner
         best: dict[int, float] = {}
-        n = len(compact)
-        lengths = choices.lengths
-        pf = s.partial_floor
+        get = best.get
         for scorer, query, targets in (
             # Whole string, spacing ignored, compared jamo by jamo: a wrong vowel or final
             # (달라지/달라져, 인즌서) costs one jamo of several, not a whole syllable.
             (fuzz.ratio, jamo, jamos),
             (fuzz.token_sort_ratio, spaced, spaceds),  # word order ignored
-            (fuzz.partial_ratio, compact, compacts),  # a phrasing inside a longer query
         ):
-            partial = scorer is fuzz.partial_ratio
             for _, score, k in process.extract(
                 query, targets, scorer=scorer, limit=None, score_cutoff=floor
             ):
                 i = phrasings[k]
-                if i == exclude:
-                    continue
-                if partial:
-                    # partial_ratio gives 100 to any short substring: scale it by how much
-                    # shorter the phrasing is than the query.
-                    m = lengths[i]
-                    score *= pf + (1.0 - pf) * (min(n, m) / max(n, m, 1))
                 e = owner[i]
-                if score > best.get(e, 0.0):
+                if score > get(e, 0.0) and i != exclude:
                     best[e] = score
+        # A phrasing inside a longer query (or the query inside a phrasing). partial_ratio
+        # gives 100 to any short substring: scale it by how much shorter the one is.
+        n = len(compact)
+        lengths = choices.lengths
+        pf = s.partial_floor
+        rest = 1.0 - pf
+        for _, score, k in process.extract(
+            compact, compacts, scorer=fuzz.partial_ratio, limit=None, score_cutoff=floor
+        ):
+            i = phrasings[k]
+            m = lengths[i]
+            score *= pf + rest * (m / n if m < n else n / m)
+            e = owner[i]
+            if score > get(e, 0.0) and i != exclude:
+                best[e] = score
 
         if not best and not coverage and choices.compact:
             # Nothing is even remotely close; still name the nearest entry (the CLI and the

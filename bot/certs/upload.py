@@ -22,6 +22,7 @@ from bot.certs.errors import (
     CertificateError,
     FileTooLarge,
     NotACertificate,
+    PfxCertificateEncrypted,
     UnsupportedFormat,
 )
 from bot.certs.inspect import CertificateInfo, inspect_certificate, load_certificate
@@ -127,7 +128,10 @@ def _content_kind(data: bytes) -> FileKind:
     if len(parts) >= 3 and parts[0].tag == der.INTEGER and parts[2].tag == der.OCTET_STRING:
         raise UnsupportedFormat("An unencrypted private key is not an NPKI key file.")
     if parts and parts[0].tag == der.INTEGER and len(parts) in (2, 3):
-        pfx.read_pfx(data)
+        try:
+            pfx.read_pfx(data)
+        except PfxCertificateEncrypted:
+            pass  # a PFX all the same: `assemble` says it must be opened by its password first
         return FileKind.PFX
     if len(parts) == 2 and parts[0].tag == der.SEQUENCE and parts[1].tag == der.OCTET_STRING:
         keyfile.parse_key_blob(data)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import wraps
@@ -194,7 +194,7 @@ def now_utc() -> datetime:
 
 
 FLOW_KEY = "flow"  # user_data: {"name": ..., "touched": epoch seconds} — never a secret
-Step = Callable[[Update, Context], Awaitable[object]]
+Step = Callable[[Update, Context], Coroutine[Any, Any, Any]]
 S = TypeVar("S", bound=Step)
 
 

@@ -48,12 +48,17 @@ class FaqService:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FaqService:
-        overrides: dict[str, float] = {}
-        if settings.faq_answer_threshold is not None:
-            overrides["answer_threshold"] = settings.faq_answer_threshold
-        if settings.faq_suggest_threshold is not None:
-            overrides["suggest_threshold"] = settings.faq_suggest_threshold
-        return cls(settings.faq_path, dataclasses.replace(MatchSettings(), **overrides))
+        defaults = MatchSettings()
+        tuned = dataclasses.replace(
+            defaults,
+            answer_threshold=settings.faq_answer_threshold
+            if settings.faq_answer_threshold is not None
+            else defaults.answer_threshold,
+            suggest_threshold=settings.faq_suggest_threshold
+            if settings.faq_suggest_threshold is not None
+            else defaults.suggest_threshold,
+        )
+        return cls(settings.faq_path, tuned)
 
     def reload(self) -> int:
         """Load the file again; on any error keep the old KB and raise KnowledgeBaseError."""

@@ -19,6 +19,7 @@ live in the in-memory vault; user_data holds only the flow marker.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 
@@ -36,6 +37,7 @@ from bot.flows import faq
 from bot.flows.certs import info_summary, list_lines
 from bot.flows.common import (
     Context,
+    Services,
     answer_query,
     delete_user_message,
     drop_markup,
@@ -197,6 +199,14 @@ async def receive_file(update: Update, context: Context) -> int | None:
         return None
     try:
         assembly = core.assemble(entry.files)
+    except core.PfxCertificateEncrypted:
+        # Nothing can be shown before the password opens it: ask for the password first.
+        entry.files.pop()
+        entry.chosen, entry.protected_pfx = None, uploaded.data
+        if await _locked_until(update, context, _file_id(uploaded.data)):
+            return end_flow(update, context)
+        await say(update, context, await tr(update, context, "register.protected_pfx"))
+        return ASK_PASSWORD
     except core.CertificateError as error:
         entry.files.pop()
         await _error(update, context, error)
@@ -262,20 +272,8 @@ async def _present(
     lang = await language(update, context)
     info = bundle.info
     cat = svc.catalog
-    text = info_summary(cat, lang, info)
-    note(update, context, text, protect=True)
-    refusal: str | None = None
-    if info.is_financial_certificate:
-        refusal = cat.text(lang, "register.financial_certificate")
-    elif info.expired:
-        refusal = cat.text(lang, "register.expired", date=format_date(info.not_after, lang))
-        hint = svc.faq.answer_html("expired-or-invalid", lang)
-        if hint:
-            refusal += "\n\n" + cat.text(lang, "register.reissue_hint", answer=Html(hint))
-    elif info.not_yet_valid:
-        refusal = cat.text(lang, "register.not_yet_valid", date=format_date(info.not_before, lang))
-    elif not info.known_issuer and not svc.settings.allow_unknown_issuers:
-        refusal = cat.text(lang, "register.unknown_issuer", issuer=info.issuer_dn)
+    note(update, context, info_summary(cat, lang, info), protect=True)
+    refusal = _refusal(svc, lang, info)
     if refusal is not None:
         await say(update, context, Html(refusal))
         return end_flow(update, context)
@@ -285,6 +283,29 @@ async def _present(
     entry.unlocked = False
     await say(update, context, cat.text(lang, "register.ask_password"))
     return ASK_PASSWORD
+
+
+def _refusal(svc: Services, lang: str, info: core.CertificateInfo) -> str | None:
+    """Why this certificate cannot be registered (with the FAQ's advice), or None."""
+    cat = svc.catalog
+    if info.is_financial_certificate:
+        return cat.text(lang, "register.financial_certificate")
+    if info.expired:
+        refusal = cat.text(lang, "register.expired", date=format_date(info.not_after, lang))
+        hint = svc.faq.answer_html("expired-or-invalid", lang)
+        if hint:
+            refusal += "\n\n" + cat.text(lang, "register.reissue_hint", answer=Html(hint))
+        return refusal
+    if info.not_yet_valid:
+        return cat.text(lang, "register.not_yet_valid", date=format_date(info.not_before, lang))
+    if not info.known_issuer and not svc.settings.allow_unknown_issuers:
+        return cat.text(lang, "register.unknown_issuer", issuer=info.issuer_dn)
+    return None
+
+
+def _file_id(data: bytes) -> str:
+    """A lock scope for a file whose certificate cannot be read yet."""
+    return "file-" + hashlib.sha256(data).hexdigest()
 
 
 async def _key_lost(update: Update, context: Context) -> int:
@@ -299,14 +320,14 @@ async def _key_lost(update: Update, context: Context) -> int:
     return ASK_FILES
 
 
-async def _failure(update: Update, context: Context, entry: VaultEntry, key: str) -> int | None:
+async def _failure(update: Update, context: Context, lock_id: str, key: str) -> int | None:
     """Count a wrong password (or identity number); lock at the limit."""
     svc = services(context)
     user = update.effective_user
-    assert user is not None and entry.chosen is not None
+    assert user is not None
     settings = svc.settings
     state = await svc.store.record_password_failure(
-        _scopes(user.id, entry.chosen.info.fingerprint_sha256),
+        _scopes(user.id, lock_id),
         max_attempts=settings.password_max_attempts,
         lock_minutes=settings.password_lock_minutes,
     )
@@ -314,13 +335,11 @@ async def _failure(update: Update, context: Context, entry: VaultEntry, key: str
         user.id,
         "password_failed" if key == "register.wrong_password" else "identity_failed",
         None,
-        {"fingerprint": entry.chosen.info.fingerprint_sha256, "failures": state.failures},
+        {"fingerprint": lock_id, "failures": state.failures},
     )
     if state.locked_until is not None:
         lang = await language(update, context)
-        await svc.store.audit(
-            user.id, "locked", None, {"fingerprint": entry.chosen.info.fingerprint_sha256}
-        )
+        await svc.store.audit(user.id, "locked", None, {"fingerprint": lock_id})
         await say(
             update,
             context,
@@ -358,20 +377,25 @@ async def receive_password(update: Update, context: Context) -> int | None:
     assert user is not None
     password = await _take_secret(update, context, "password")
     entry = svc.vault.get(user.id)
-    if entry is None or entry.chosen is None:
+    if entry is None or (entry.chosen is None and entry.protected_pfx is None):
         del password
         return await _key_lost(update, context)
     touch_flow(context, FLOW)
-    bundle = entry.chosen
-    if await _locked_until(update, context, bundle.info.fingerprint_sha256):
+    protected = entry.protected_pfx if entry.chosen is None else None
+    lock_id = _file_id(protected) if protected else entry.chosen.info.fingerprint_sha256
+    if await _locked_until(update, context, lock_id):
         del password
         return end_flow(update, context)
     try:
         # The key derivation is CPU work chosen by the file: keep the event loop free.
-        unlocked = await asyncio.to_thread(core.unlock, bundle, password)
+        if protected is not None:
+            bundle, unlocked = await asyncio.to_thread(core.open_protected_pfx, protected, password)
+        else:
+            bundle = entry.chosen
+            unlocked = await asyncio.to_thread(core.unlock, bundle, password)
     except core.WrongPassword:
         del password
-        return await _failure(update, context, entry, "register.wrong_password")
+        return await _failure(update, context, lock_id, "register.wrong_password")
     except core.CertificateError as error:
         del password
         await _error(update, context, error)
@@ -380,7 +404,19 @@ async def receive_password(update: Update, context: Context) -> int | None:
         await say(update, context, await tr(update, context, "register.ask_files"))
         return ASK_FILES
     del password
-    await svc.store.clear_password_failures(_scopes(user.id, bundle.info.fingerprint_sha256))
+    fingerprint = bundle.info.fingerprint_sha256
+    await svc.store.clear_password_failures(_scopes(user.id, lock_id))
+    if protected is not None:
+        # Only now is the certificate known: the same checks as for a readable upload.
+        entry.chosen, entry.protected_pfx = bundle, None
+        lang = await language(update, context)
+        refusal = _refusal(svc, lang, bundle.info)
+        if refusal is not None:
+            note(update, context, info_summary(svc.catalog, lang, bundle.info), protect=True)
+            await say(update, context, Html(refusal))
+            return end_flow(update, context)
+        if await _locked_until(update, context, fingerprint):
+            return end_flow(update, context)
     entry.unlocked = True
     if svc.settings.require_identity_check:
         entry.random_num = unlocked.random_num
@@ -422,7 +458,9 @@ async def receive_identity(update: Update, context: Context) -> int | None:
         return None
     del number
     if not matches:
-        return await _failure(update, context, entry, "register.identity_failed")
+        return await _failure(
+            update, context, entry.chosen.info.fingerprint_sha256, "register.identity_failed"
+        )
     entry.identity_verified = True
     entry.random_num = None
     return await _confirm(update, context, entry)

@@ -74,3 +74,19 @@ def test_everyday_phrases_map_to_domain_words() -> None:
     assert normalize("스크린샷") == normalize("캡쳐") == "캡처"
     # Losing a thing is not forgetting a password.
     assert normalize("인증서 잃어버렸어요") != normalize("비밀번호 잊어버렸어요")
+
+
+def test_detached_particles_and_light_verbs_do_not_matter() -> None:
+    # Spacing every morpheme apart, as some older customers do, reads like ordinary spacing.
+    assert normalize("케이뱅크 에 등록 하는 순서 를") == normalize("케이뱅크에 등록하는 순서를")
+    assert normalize("해제 사유 를 선택 합니다") == normalize("해제 사유를 선택합니다")
+
+
+def test_every_way_of_saying_after_is_one_word() -> None:
+    after = normalize("해제 후")
+    assert normalize("해제하고 나면") == normalize("해제한 뒤에") == after
+    assert normalize("해제 하고 나서") == normalize("해제한 다음에") == after
+
+
+def test_quotative_is_the_thing_itself() -> None:
+    assert normalize("공동인증서라는 게") == normalize("공동인증서 라는것이") == "공동인증서"

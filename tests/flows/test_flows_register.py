@@ -280,3 +280,50 @@ async def test_conversation_timeout(bot_factory: Any) -> None:
     await bot.emulator.settle()
     assert "응답이 없어 진행을 멈췄어요" in user.last.plain
     assert len(bot.services.vault) == 0
+
+
+def _protected_pfx(gen: Any, password: str) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509 import load_der_x509_certificate
+
+    key = serialization.load_der_private_key(gen.private_key_pkcs8_der, None)
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(2048)
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .build(password.encode())
+    )
+    return pkcs12.serialize_key_and_certificates(
+        b"export",
+        key,
+        load_der_x509_certificate(gen.cert_der),
+        None,
+        encryption,  # type: ignore[arg-type]
+    )
+
+
+async def test_pfx_with_encrypted_certificate_asks_password_first(bot: Any) -> None:
+    user = bot.user(2022)
+    gen = cert(name="윈도우")
+    data = _protected_pfx(gen, PASSWORD)
+    await user.ask("/register")
+    replies = await user.upload(data, "export.pfx")
+    assert "인증서 정보까지 암호로 보호" in plain(replies)
+    replies = await user.ask("wrong-password")
+    assert "4번 더" in plain(replies) and user.user_messages[-1].deleted
+    replies = await user.ask(PASSWORD)
+    text = plain(replies)
+    assert "윈도우" in text and "등록할까요" in text
+    replies = await user.tap("등록")
+    assert "등록 완료" in plain(replies)
+
+
+async def test_encrypted_pfx_of_expired_certificate_is_refused_after_password(bot: Any) -> None:
+    user = bot.user(2023)
+    data = _protected_pfx(cert(name="지난것", expired=True), PASSWORD)
+    await user.ask("/register")
+    await user.upload(data, "old.p12")
+    replies = await user.ask(PASSWORD)
+    assert "만료" in plain(replies) and "등록할까요" not in plain(replies)
+    assert await bot.services.store.active_certificates_of(2023) == []
