@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import cert
+from tests.conftest import PASSWORD, cert
 from tests.flows.helpers import plain, register
 
 
@@ -123,3 +123,22 @@ async def test_question_mid_revoke_keeps_the_step(bot: Any) -> None:
     assert "진행 중이던 단계로" in plain(replies)
     replies = await user.tap("분실")
     assert "정말 해제할까요" in plain(replies)
+
+
+async def test_english_user_registers_and_releases(bot: Any) -> None:
+    user = bot.user(3009, language_code="en")
+    gen = cert(name="Kim", ca="TradeSign")
+    await user.ask("/register")
+    await user.upload(gen.cert_der, "signCert.der")
+    replies = await user.upload(gen.key_blob, "signPri.key")
+    assert "Please type the certificate password" in plain(replies)
+    assert user.last.protect_content  # certificate details are not forwardable
+    replies = await user.ask(PASSWORD)
+    assert "Register this certificate" in plain(replies)
+    replies = await user.tap("Register")
+    assert "Registration complete" in plain(replies) and "TradeSign" in plain(replies)
+    await user.ask("/revoke")
+    await user.tap("Kim")
+    await user.tap("Lost")
+    replies = await user.tap("Release")
+    assert "Released" in plain(replies) and "does not revoke" in plain(replies)
