@@ -118,3 +118,19 @@ async def test_expiry_late_registration_gets_only_the_nearest_notice(bot: Any) -
     reminders = [m for m in user.messages if "⏰" in m.plain]
     assert len(reminders) == 1 and "3일 뒤" in reminders[0].plain
     assert datetime.now(UTC) < gen.info.not_after
+
+
+async def test_suggestions_when_the_matcher_is_unsure(bot_factory: Any) -> None:
+    # An answer threshold nobody reaches turns confident answers into "did you mean" buttons.
+    bot = await bot_factory(faq_answer_threshold=100.0)
+    user = bot.user(5009)
+    replies = await user.ask("인증서 등록하는 방법 알려주세요")
+    assert "찾으셨나요" in plain(replies)
+    choices = user.last.labels
+    assert 1 <= len(choices) <= 3
+    replies = await user.tap(choices[0])
+    assert "👍" in replies[-1].labels
+    async with bot.services.store.db.connection.execute(
+        "SELECT decision FROM faq_queries WHERE user_id = 5009"
+    ) as cur:
+        assert [r[0] for r in await cur.fetchall()] == ["suggest"]

@@ -327,3 +327,22 @@ async def test_encrypted_pfx_of_expired_certificate_is_refused_after_password(bo
     replies = await user.ask(PASSWORD)
     assert "만료" in plain(replies) and "등록할까요" not in plain(replies)
     assert await bot.services.store.active_certificates_of(2023) == []
+
+
+async def test_pem_armoured_pair(bot: Any) -> None:
+    import base64
+    import textwrap
+
+    def pem(label: str, data: bytes) -> bytes:
+        body = "\n".join(textwrap.wrap(base64.b64encode(data).decode(), 64))
+        return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n".encode()
+
+    user = bot.user(2024)
+    gen = cert(name="피이엠")
+    await user.ask("/register")
+    await user.upload(pem("CERTIFICATE", gen.cert_der), "cert.pem")
+    replies = await user.upload(pem("ENCRYPTED PRIVATE KEY", gen.key_blob), "key.pem")
+    assert "비밀번호를 입력" in plain(replies)
+    await user.ask(PASSWORD)
+    replies = await user.tap("등록")
+    assert "등록 완료" in plain(replies)
