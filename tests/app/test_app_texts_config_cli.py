@@ -131,3 +131,18 @@ def test_make_test_cert_then_inspect_through_the_console_script(tmp_path: Path) 
     garbage.write_bytes(b"not a certificate")
     bad = _run(["inspect", str(garbage), "--json"], {})
     assert bad.returncode == 2 and json.loads(bad.stdout)["error"] == "not_a_certificate"
+
+
+def test_no_catalog_text_is_dead() -> None:
+    code = "\n".join(p.read_text() for p in (ROOT / "bot").rglob("*.py"))
+    dynamic = (
+        "ca.",
+        "commands.",
+        "cert.holder_",
+        "cert.status_",
+        "faq.action_",
+        "register.password_",
+        "register.identity_",
+    )
+    dead = [k for k in Catalog().texts["ko"] if f'"{k}"' not in code and not k.startswith(dynamic)]
+    assert dead == []
