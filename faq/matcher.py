@@ -113,6 +113,8 @@ _CANDIDATES = 64
 _COMMON_TERM_POSTINGS = 500
 # A fuzzy score under this adds at most (1 - term_weight) * 40 = 26 points: never a decision.
 _FUZZY_FLOOR = 40.0
+# Entries whose phrasings get the (costly) partial_ratio pass; the rest cannot win anyway.
+_PARTIAL_CANDIDATES = 10
 # A Korean query with at least this many known English words (and as many English words as
 # Korean ones) is also matched as English: "is 공동인증서 the same as 공인인증서".
 _MIXED_MIN_WORDS = 3
@@ -284,14 +286,29 @@ class Matcher:
                     best[e] = score
         # A phrasing inside a longer query (or the query inside a phrasing). partial_ratio
         # gives 100 to any short substring: scale it by how much shorter the one is.
+        # It is the costliest scorer, so it only runs over the entries already in contention
+        # (best whole-string score, or share of the query's telling words).
+        partial_phrasings = phrasings
+        partial_targets = compacts
+        if pool is None and choices.entries > _PARTIAL_CANDIDATES:
+            norm_total = total or 1.0
+
+            def contention(e: int) -> float:
+                return max(get(e, 0.0), 100.0 * coverage.get(e, 0.0) / norm_total)
+
+            leaders = sorted(range(choices.entries), key=contention, reverse=True)
+            partial_phrasings = [
+                i for e in leaders[:_PARTIAL_CANDIDATES] for i in choices.by_entry[e]
+            ]
+            partial_targets = [choices.compact[i] for i in partial_phrasings]
         n = len(compact)
         lengths = choices.lengths
         pf = s.partial_floor
         rest = 1.0 - pf
         for _, score, k in process.extract(
-            compact, compacts, scorer=fuzz.partial_ratio, limit=None, score_cutoff=floor
+            compact, partial_targets, scorer=fuzz.partial_ratio, limit=None, score_cutoff=floor
         ):
-            i = phrasings[k]
+            i = partial_phrasings[k]
             m = lengths[i]
             score *= pf + rest * (m / n if m < n else n / m)
             e = owner[i]
