@@ -15,8 +15,10 @@ from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -45,6 +47,13 @@ async def on_error(update: object, context: Context) -> None:
             )
         except TelegramError:
             pass
+
+
+async def private_chats_only(update: object, context: Context) -> None:
+    """Ignore groups and channels entirely (the bot is added there by mistake, if at all)."""
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is not None and chat.type != "private":
+        raise ApplicationHandlerStop
 
 
 async def create_application(
@@ -85,6 +94,9 @@ async def create_application(
     # One group, in order: the first handler that matches wins. The flows come first (they own
     # their states), then the menu, the lists, the admin commands and the FAQ (free text), and
     # last whatever nobody claimed: a stale or forged button, a stray upload.
+    # Group -1 runs first: anything outside a private chat stops here. Passwords and files
+    # must never be asked for where other people can read them.
+    app.add_handler(TypeHandler(Update, private_chats_only), group=-1)
     app.add_handler(conversation.build(settings))
     for handler in (*menu.handlers(), *certs.handlers(), *admin.handlers(), *faq.handlers()):
         app.add_handler(handler)  # type: ignore[arg-type]

@@ -89,3 +89,27 @@ async def test_telegram_flood_limit_is_waited_out(bot: Any) -> None:
     await user.wait_until(lambda: any("/register" in m.plain for m in user.messages), timeout=10)
     sends = [m for m, _ in bot.emulator.calls if m == "sendMessage"]
     assert len(sends) >= 2  # the refused one and the retry
+
+
+async def test_group_chats_are_ignored(bot: Any) -> None:
+    from telegram import Update
+
+    before = len(bot.emulator.calls)
+    update = Update.de_json(
+        {
+            "update_id": 999_999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": -100123, "type": "supergroup", "title": "가족방"},
+                "from": {"id": 1007, "is_bot": False, "first_name": "누구"},
+                "text": "/register",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 9}],
+            },
+        },
+        bot.app.bot,
+    )
+    await bot.app.process_update(update)
+    sent = [m for m, _ in bot.emulator.calls[before:] if m.startswith("send")]
+    assert sent == []
+    assert len(bot.services.vault) == 0
