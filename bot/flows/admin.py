@@ -33,11 +33,25 @@ async def unanswered(update: Update, context: Context) -> None:
     svc = services(context)
     lang = await language(update, context)
     rows = await svc.store.top_unanswered(days=DAYS, limit=20)
-    if not rows:
-        await say(update, context, svc.catalog.text(lang, "admin.unanswered_none", days=DAYS))
-        return
-    lines = [svc.catalog.text(lang, "admin.unanswered_header", days=DAYS)]
-    lines += [svc.catalog.text(lang, "admin.unanswered_item", count=n, query=q) for q, n in rows]
+    if rows:
+        lines = [svc.catalog.text(lang, "admin.unanswered_header", days=DAYS)]
+        lines += [
+            svc.catalog.text(lang, "admin.unanswered_item", count=n, query=q) for q, n in rows
+        ]
+    else:
+        lines = [svc.catalog.text(lang, "admin.unanswered_none", days=DAYS)]
+    # Answers customers found unhelpful are the other half of what to fix in the FAQ.
+    disliked = sorted(
+        ((entry, up, down) for entry, up, down in await svc.store.feedback_summary() if down),
+        key=lambda row: -row[2],
+    )[:10]
+    if disliked:
+        lines.append("")
+        lines.append(svc.catalog.text(lang, "admin.feedback_header"))
+        lines += [
+            svc.catalog.text(lang, "admin.feedback_item", entry=entry, up=up, down=down)
+            for entry, up, down in disliked
+        ]
     await say(update, context, "\n".join(lines))
 
 
