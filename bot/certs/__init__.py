@@ -26,7 +26,7 @@ from bot.certs.errors import (
 from bot.certs.identity import verify_identity
 from bot.certs.inspect import CertificateInfo, inspect_certificate
 from bot.certs.keyfile import MAX_ITERATIONS
-from bot.certs.protected import open_protected_pfx
+from bot.certs.protected import file_fingerprint, open_protected_pfx
 from bot.certs.unlock import UnlockedKey, unlock
 from bot.certs.upload import (
     MAX_ARCHIVE_ENTRIES,
@@ -70,6 +70,7 @@ __all__ = [
     "WrongPassword",
     "assemble",
     "classify",
+    "file_fingerprint",
     "inspect_certificate",
     "open_protected_pfx",
     "unlock",

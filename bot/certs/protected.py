@@ -6,6 +6,7 @@ first: the signing certificate and its key come out together, already checked to
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
@@ -14,7 +15,7 @@ from bot.certs.errors import NotACertificate, WrongPassword
 from bot.certs.unlock import UnlockedKey, unlock
 from bot.certs.upload import CertificateBundle, _bundle, _pick_sign_certificate
 
-__all__ = ["open_protected_pfx"]
+__all__ = ["file_fingerprint", "open_protected_pfx"]
 
 
 def open_protected_pfx(
@@ -37,3 +38,8 @@ def open_protected_pfx(
         raise NotACertificate("The PKCS#12 file holds no certificate.")
     bundle = _bundle(_pick_sign_certificate(certificates), None, data, label)
     return bundle, unlock(bundle, password)
+
+
+def file_fingerprint(data: bytes) -> str:
+    """SHA-256 of an uploaded file, for what must be keyed before its certificate is known."""
+    return hashlib.sha256(data).hexdigest()

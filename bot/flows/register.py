@@ -19,7 +19,6 @@ live in the in-memory vault; user_data holds only the flow marker.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 
@@ -305,7 +304,7 @@ def _refusal(svc: Services, lang: str, info: core.CertificateInfo) -> str | None
 
 def _file_id(data: bytes) -> str:
     """A lock scope for a file whose certificate cannot be read yet."""
-    return "file-" + hashlib.sha256(data).hexdigest()
+    return "file-" + core.file_fingerprint(data)
 
 
 async def _key_lost(update: Update, context: Context) -> int:
