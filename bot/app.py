@@ -24,7 +24,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.flows import admin, certs, conversation, expiry, faq, menu
-from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services, say, tr
+from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services, apologise
 from bot.processor import PerChatUpdateProcessor
 from bot.store import Store, open_database
 from bot.store.persistence import SqlitePersistence
@@ -37,16 +37,8 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: Context) -> None:
     """Last resort: log without message content and apologise; never show a traceback."""
     log.error("unhandled error: %s", type(context.error).__name__, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            svc = context.application.services  # type: ignore[attr-defined]
-            await say(
-                update,
-                context,
-                await tr(update, context, "common.error", phone=svc.settings.customer_center),
-            )
-        except TelegramError:
-            pass
+    if isinstance(update, Update):
+        await apologise(update, context)
 
 
 async def private_chats_only(update: object, context: Context) -> None:

@@ -193,6 +193,17 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+async def apologise(update: Update, context: Context) -> None:
+    """Tell the user something went wrong on our side (never what, never a traceback)."""
+    if update.effective_chat is None:
+        return
+    try:
+        phone = services(context).settings.customer_center
+        await say(update, context, await tr(update, context, "common.error", phone=phone))
+    except TelegramError:
+        pass  # Telegram itself is failing: nothing more to say
+
+
 FLOW_KEY = "flow"  # user_data: {"name": ..., "touched": epoch seconds} — never a secret
 Step = Callable[[Update, Context], Coroutine[Any, Any, Any]]
 S = TypeVar("S", bound=Step)
@@ -238,14 +249,7 @@ def step(func: S) -> S:
                 svc.notes.pop(update.effective_chat.id, None)
             log.exception("flow step %s failed", func.__name__)
             await answer_query(update)
-            try:
-                await say(
-                    update,
-                    context,
-                    await tr(update, context, "common.error", phone=svc.settings.customer_center),
-                )
-            except TelegramError:
-                pass
+            await apologise(update, context)
             return end_flow(update, context)
 
     return wrapper  # type: ignore[return-value]

@@ -65,8 +65,8 @@ def scrub_free_text(text: str, limit: int = 300) -> str:
 
 
 @dataclass(frozen=True)
-class NewCertificate:
-    """The public data of a certificate about to be registered."""
+class PublicCertificate:
+    """The public facts of a certificate that the store keeps (never a key, never a secret)."""
 
     issuer_dn: str
     serial_hex: str
@@ -82,29 +82,21 @@ class NewCertificate:
     not_after: datetime
     fingerprint_sha256: str
     key_format: str
+
+
+@dataclass(frozen=True)
+class NewCertificate(PublicCertificate):
+    """A certificate about to be registered, with its DER."""
+
     cert_der: bytes
 
 
 @dataclass(frozen=True)
-class RegisteredCertificate:
+class RegisteredCertificate(PublicCertificate):
     """A row of the certificates table, as flows see it."""
 
     id: int
     user_id: int
-    issuer_dn: str
-    serial_hex: str
-    subject_dn: str
-    owner_name: str
-    ca: str
-    policy_oid: str | None
-    holder_type: str
-    usage: str
-    usage_purpose_ko: str | None
-    usage_purpose_en: str | None
-    not_before: datetime
-    not_after: datetime
-    fingerprint_sha256: str
-    key_format: str
     status: str
     registered_at: datetime
     ended_at: datetime | None
