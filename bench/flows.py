@@ -38,14 +38,16 @@ async def timed(
 
 
 def has(user: ScriptedUser, needle: str, after: int) -> Callable[[], bool]:
-    return lambda: any(needle in m.plain for m in user.messages[after:])
+    return lambda: (
+        user.message_count > after and any(needle in m.plain for m in user.messages_since(after))
+    )
 
 
 async def register(user: ScriptedUser, gen: GeneratedCertificate) -> list[float]:
     await user.send_text("/register")
     await user.wait_until(has(user, "타행 공동인증서 등록", 0), timeout=60)
     times = []
-    n = len(user.messages)
+    n = user.message_count
     times.append(
         await timed(
             user,
@@ -53,7 +55,7 @@ async def register(user: ScriptedUser, gen: GeneratedCertificate) -> list[float]
             has(user, "signPri.key", n),
         )
     )
-    n = len(user.messages)
+    n = user.message_count
     times.append(
         await timed(
             user,
@@ -61,11 +63,11 @@ async def register(user: ScriptedUser, gen: GeneratedCertificate) -> list[float]
             has(user, "비밀번호를 입력", n),
         )
     )
-    n = len(user.messages)
+    n = user.message_count
     times.append(
         await timed(user, lambda: user.send_text(gen.password), has(user, "등록할까요", n))
     )
-    n = len(user.messages)
+    n = user.message_count
     confirm = user.messages[-1]
     data = confirm.flat_buttons[0].callback_data
     assert data is not None

@@ -72,7 +72,9 @@ async def create_application(
         .base_file_url(settings.api_file_url)
         .persistence(SqlitePersistence(store))
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(PerChatUpdateProcessor())
+        # 16 chats at a time: more only makes the scheduling unfair (p99 0.34 s at 16,
+        # 0.74 s at 256, same throughput; bench/e2e.py).
+        .concurrent_updates(PerChatUpdateProcessor(16))
         # httpcore scans its whole pool on every request: a modest pool is faster under load.
         .connection_pool_size(8)
         # Only the retry part: a 429 from Telegram is waited out and retried (max 3) instead of

@@ -629,10 +629,13 @@ class BotApiEmulator:
         self._files_by_path[stored.file_path] = stored
         return stored
 
-    def _bot_messages(self, user_id: int) -> list[BotMessage]:
+    def _bot_messages(self, user_id: int, start: int = 0) -> list[BotMessage]:
         chat = self._chats[user_id]
-        records = (chat.records[i] for i in chat.bot_ids)
+        records = (chat.records[i] for i in chat.bot_ids[start:])
         return [r.snapshot() for r in records if isinstance(r, _BotRecord)]
+
+    def _bot_message_count(self, user_id: int) -> int:
+        return len(self._chats[user_id].bot_ids)
 
     def _user_messages(self, user_id: int) -> list[UserMessage]:
         chat = self._chats[user_id]

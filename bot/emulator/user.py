@@ -152,8 +152,17 @@ class ScriptedUser:
 
     async def next_message(self, *, after: int, timeout: float = 10.0) -> BotMessage:
         """The first bot message sent after the chat had `after` bot messages."""
-        await self.wait_until(lambda: len(self.messages) > after, timeout=timeout)
-        return self.messages[after]
+        await self.wait_until(lambda: self.message_count > after, timeout=timeout)
+        return self.messages_since(after)[0]
+
+    @property
+    def message_count(self) -> int:
+        """How many messages the bot has sent here (cheap: no snapshots)."""
+        return self._emulator._bot_message_count(self.user_id)
+
+    def messages_since(self, index: int) -> list[BotMessage]:
+        """Bot messages from position `index` on (as in `messages`), without copying the rest."""
+        return self._emulator._bot_messages(self.user_id, index)
 
     # ----------------------------------------------------------------- observing
 
