@@ -228,6 +228,9 @@ def _print_error(code: str, message: str, as_json: bool) -> int:
     return EXIT_UNUSABLE
 
 
+TEST_PASSWORD = "test1234!"  # a published test value, not a secret
+
+
 def make_test_cert_command(argv: list[str]) -> int:
     from bot.certs import testgen
 
@@ -240,7 +243,7 @@ def make_test_cert_command(argv: list[str]) -> int:
     parser.add_argument("--ca", choices=testgen.CA_CODES, default="yessign")
     parser.add_argument("--corporate", action="store_true")
     parser.add_argument("--name", default="홍길동")
-    parser.add_argument("--password", default="test1234!")
+    parser.add_argument("--password", default=None, help=f"default {TEST_PASSWORD}")
     parser.add_argument(
         "--identity-number", default=None, help="13 or 10 digits; default a test number"
     )
@@ -264,7 +267,7 @@ def make_test_cert_command(argv: list[str]) -> int:
         ca=args.ca,
         corporate=args.corporate,
         name=args.name,
-        password=args.password,
+        password=args.password or TEST_PASSWORD,
         identity_number=identity,
         expired=args.expired,
         not_yet_valid=args.not_yet_valid,
@@ -278,6 +281,14 @@ def make_test_cert_command(argv: list[str]) -> int:
     for path in paths:
         print(f"  {path}")
     print(f"소유자 / Owner: {gen.info.owner_name}  ({gen.info.ca_name_ko}, {gen.info.usage_ko})")
-    print(f"암호 / Password: {gen.password}")
-    print(f"식별번호 / Identity number: {gen.identity_number}")
+    # Only the published test defaults are echoed: a value the user chose stays off the terminal
+    # (and out of shell logs); they know it already.
+    if args.password is None:
+        print(f"암호 / Password: {TEST_PASSWORD} (테스트 기본값 / test default)")
+    else:
+        print("암호 / Password: --password 로 지정한 값 / the one given with --password")
+    if args.identity_number is None:
+        print(f"식별번호 / Identity number: {identity} (테스트 기본값 / test default)")
+    else:
+        print("식별번호 / Identity number: --identity-number 로 지정한 값 / the one given")
     return EXIT_OK
