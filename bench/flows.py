@@ -81,6 +81,18 @@ async def register(user: ScriptedUser, gen: GeneratedCertificate) -> list[float]
     return times
 
 
+def step_rows(runs: list[list[float]]) -> list[tuple[str, str, str]]:
+    """Median and p99 of each step over the runs, in ms."""
+    return [
+        (
+            name,
+            f"{median([r[s] * 1000 for r in runs]):.1f}",
+            f"{percentile([r[s] * 1000 for r in runs], 99):.1f}",
+        )
+        for s, name in enumerate(STEPS)
+    ]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=50)
@@ -115,28 +127,13 @@ async def main() -> None:
     ok = [r for r in results if isinstance(r, list)]
     totals = [sum(r) * 1000 for r in sequential]
     print(f"\n1) one registration at a time, {args.rounds} rounds (ms)")
-    rows = [
-        (
-            STEPS[s],
-            f"{median([r[s] * 1000 for r in sequential]):.1f}",
-            f"{percentile([r[s] * 1000 for r in sequential], 99):.1f}",
-        )
-        for s in range(4)
-    ]
+    rows = step_rows(sequential)
     rows.append(("whole registration", f"{median(totals):.1f}", f"{percentile(totals, 99):.1f}"))
     print(table(rows, ("step", "median", "p99")))
     print(
         f"\n2) {args.users} users registering at once: {len(ok)}/{args.users} succeeded in {wall:.2f} s (ms)"
     )
-    rows = [
-        (
-            STEPS[s],
-            f"{median([r[s] * 1000 for r in ok]):.1f}",
-            f"{percentile([r[s] * 1000 for r in ok], 99):.1f}",
-        )
-        for s in range(4)
-    ]
-    print(table(rows, ("step", "p50", "p99")))
+    print(table(step_rows(ok), ("step", "p50", "p99")))
     me, child_usage = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),

@@ -152,8 +152,10 @@ def history_lines(catalog: Catalog, lang: str, certs: list[RegisteredCertificate
     )
 
 
-def short_label(catalog: Catalog, lang: str, key: str, cert: RegisteredCertificate) -> str:
-    """A button label for one certificate (kept short for a phone)."""
+def short_label(
+    catalog: Catalog, lang: str, key: str, cert: RegisteredCertificate | CertificateInfo
+) -> str:
+    """A button label for one certificate, stored or just uploaded (kept short for a phone)."""
     return catalog.text(
         lang,
         key,

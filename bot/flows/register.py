@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot import certs as core
 from bot.flows import callbacks as cb
 from bot.flows import faq
-from bot.flows.certs import info_summary, list_lines
+from bot.flows.certs import info_summary, list_lines, short_label
 from bot.flows.common import (
     Context,
     Services,
@@ -221,15 +221,7 @@ async def receive_file(update: Update, context: Context) -> int | None:
     cat = svc.catalog
     rows = []
     for index, bundle in enumerate(assembly.bundles[:10]):
-        label = cat.text(
-            lang,
-            "register.choice_label",
-            owner=bundle.info.owner_name[:12],
-            issuer=cat.texts[lang]
-            .get(f"ca.{bundle.info.ca}", cat.texts[lang]["ca.other"])
-            .split("(")[0],
-            not_after=format_date(bundle.info.not_after, lang),
-        ).replace("&amp;", "&")
+        label = short_label(cat, lang, "register.choice_label", bundle.info)
         rows.append([(label, cb.make(cb.REGISTER, "pick", index))])
     await say(
         update,

@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot.flows import callbacks as cb
 from bot.flows import faq
-from bot.flows.certs import registered_summary, short_label
+from bot.flows.certs import issuer_name, registered_summary, short_label
 from bot.flows.common import (
     Context,
     answer_query,
@@ -240,7 +240,7 @@ async def confirm(update: Update, context: Context) -> int | None:
             lang,
             "revoke.done",
             owner=cert.owner_name,
-            issuer=cat.texts[lang].get(f"ca.{cert.ca}", cat.texts[lang]["ca.other"]),
+            issuer=issuer_name(cat, lang, cert.ca),
         ),
         keyboard([[(cat.text(lang, "revoke.btn_register_again"), cb.make(cb.ACTION, "register"))]]),
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import string
 from collections.abc import Mapping
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -63,8 +62,3 @@ class Catalog:
             for name, value in values.items()
         }
         return template.format_map(safe)
-
-
-@lru_cache(maxsize=1)
-def default_catalog() -> Catalog:
-    return Catalog()
