@@ -1,12 +1,15 @@
 """Realistic fake NPKI material for tests, benchmarks and people trying the bot.
 
-A fake CA per issuer (real-looking DNs, in-process cached keys) issues a user certificate with
-the right policy OID, KeyUsage and identifyData/VID; the key is written in every NPKI format.
+A persistent TEST root ("kcert TEST Root CA") and one TEST intermediate per issuer, committed
+under bot/certs/testca/ (test-only keys, published on purpose), issue a user certificate with the
+right policy OID, KeyUsage and identifyData/VID, so a file made yesterday still verifies against
+`test_ca_bundle_path()`; the key is written in every NPKI format.
 Encoding uses pyasn1 and cryptography, not the reader's own DER code, so the two cannot share a bug.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -28,17 +31,28 @@ from pyasn1.type import char, tag, univ
 
 from bot.certs.catalog import DEFAULT_POLICY
 from bot.certs.inspect import CertificateInfo, inspect_certificate
+from bot.certs.trust import TrustStore
 
 __all__ = [
     "CA_CODES",
     "DEFAULT_BUSINESS_NUMBER",
     "DEFAULT_RESIDENT_NUMBER",
     "FORMATS",
+    "TEST_CA_DIR",
     "GeneratedCertificate",
     "encrypt_private_key",
     "generate_test_certificate",
+    "test_ca_bundle_bytes",
+    "test_ca_bundle_path",
+    "test_ca_certificate",
+    "test_ca_key",
+    "test_trust_store",
     "write_test_certificate",
 ]
+
+TEST_CA_DIR = Path(__file__).with_name("testca")
+TEST_BUNDLE_NAME = "test-ca-bundle.pem"
+TEST_ROOT_NAME = "kcert TEST Root CA"
 
 FORMATS = ("seed-sha1", "seed-cbc", "pbes2-seed", "pbes2-aes", "pfx")
 CA_CODES = ("yessign", "KICA", "SignKorea", "CrossCert", "TradeSign", "other")
@@ -51,16 +65,18 @@ _VID = "1.2.410.200004.10.1.1.1"
 _RANDOM_NUM = "1.2.410.200004.10.1.1.3"
 _HASH_OIDS = {"sha1": "1.3.14.3.2.26", "sha256": "2.16.840.1.101.3.4.2.1"}
 
-# (issuer CN, issuer O, issuer C, NPKI folder) per CA code (npki.md §5.1)
+# (issuer CN, issuer O, issuer C, NPKI folder) per CA code (npki.md §5.1); the CNs say TEST so
+# a test intermediate can never pass for a real one, the O= values are the real CAs' (catalog).
 _ISSUERS = {
-    "yessign": ("yessignCA Class 4", "yessign", "KR", "yessign"),
-    "KICA": ("signGATE CA7", "KICA", "KR", "KICA"),
-    "SignKorea": ("SignKorea CA5", "SignKorea", "KR", "SignKorea"),
-    "CrossCert": ("CrossCertCA5", "CrossCert", "KR", "CrossCert"),
-    "TradeSign": ("TradeSignCA5", "TradeSign", "KR", "TradeSign"),
+    "yessign": ("yessignCA Class 4 kcert TEST", "yessign", "KR", "yessign"),
+    "KICA": ("signGATE CA7 kcert TEST", "KICA", "KR", "KICA"),
+    "SignKorea": ("SignKorea CA5 kcert TEST", "SignKorea", "KR", "SignKorea"),
+    "CrossCert": ("CrossCertCA5 kcert TEST", "CrossCert", "KR", "CrossCert"),
+    "TradeSign": ("TradeSignCA5 kcert TEST", "TradeSign", "KR", "TradeSign"),
     "other": ("Unknown Test CA", "Unknown CA", "KR", "UnknownCA"),
 }
-_CA_KEYS: dict[str, rsa.RSAPrivateKey] = {}
+# "other" is issued by a persistent key too, but it is not in the test bundle: an unknown issuer.
+_TRUSTED_TEST_CAS = ("yessign", "KICA", "SignKorea", "CrossCert", "TradeSign")
 
 
 @dataclass(frozen=True)
@@ -84,11 +100,116 @@ class GeneratedCertificate:
         return f"GeneratedCertificate(fmt={self.fmt!r}, folder_name={self.folder_name!r})"
 
 
+@functools.cache
+def test_ca_key(name: str) -> rsa.RSAPrivateKey:
+    """The committed TEST key of "root" or a CA code (published test material, not a secret)."""
+    key = serialization.load_pem_private_key((TEST_CA_DIR / f"{name}.key.pem").read_bytes(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+@functools.cache
+def test_ca_certificate(name: str) -> x509.Certificate:
+    """The committed TEST certificate of "root" or a CA code."""
+    return x509.load_pem_x509_certificate((TEST_CA_DIR / f"{name}.pem").read_bytes())
+
+
 def _ca_key(ca: str) -> rsa.RSAPrivateKey:
-    # Generating a CA key costs ~0.1 s: once per issuer per process keeps test runs fast.
-    if ca not in _CA_KEYS:
-        _CA_KEYS[ca] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return _CA_KEYS[ca]
+    return test_ca_key(ca)
+
+
+def test_ca_bundle_path() -> Path:
+    """The TEST root + TEST intermediates as one PEM bundle (what tests and `inspect` trust)."""
+    return TEST_CA_DIR / TEST_BUNDLE_NAME
+
+
+def test_ca_bundle_bytes() -> bytes:
+    return test_ca_bundle_path().read_bytes()
+
+
+def test_trust_store() -> TrustStore:
+    return TrustStore.from_pem(test_ca_bundle_bytes(), label="kcert TEST anchors")
+
+
+def _ca_extensions(
+    builder: x509.CertificateBuilder, key: rsa.RSAPrivateKey, issuer_key: rsa.RSAPrivateKey
+) -> x509.CertificateBuilder:
+    return (
+        builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    )
+
+
+def regenerate_test_ca(directory: Path = TEST_CA_DIR) -> None:
+    """Write a NEW test root, test intermediates and bundle (replaces the committed ones!).
+
+    Only for when the test anchors must change; every file made before stops verifying.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "KR"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kcert TEST (not a real CA)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, TEST_ROOT_NAME),
+        ]
+    )
+    root_builder = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(datetime(2060, 1, 1, tzinfo=UTC))
+    )
+    root = _ca_extensions(root_builder, root_key, root_key).sign(root_key, hashes.SHA256())
+    files = {"root": (root_key, root)}
+    for serial, ca in enumerate(CA_CODES, start=2):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_issuer_name(ca))
+            .issuer_name(root_name)
+            .public_key(key.public_key())
+            .serial_number(serial)
+            .not_valid_before(start)
+            .not_valid_after(datetime(2055, 1, 1, tzinfo=UTC))
+        )
+        files[ca] = (key, _ca_extensions(builder, key, root_key).sign(root_key, hashes.SHA256()))
+    for name, (key, cert) in files.items():
+        (directory / f"{name}.key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        (directory / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    bundle = b"".join(
+        files[name][1].public_bytes(serialization.Encoding.PEM)
+        for name in ("root", *_TRUSTED_TEST_CAS)
+    )
+    (directory / TEST_BUNDLE_NAME).write_bytes(bundle)
 
 
 def _issuer_name(ca: str) -> x509.Name:
@@ -404,12 +525,18 @@ def generate_test_certificate(
     vid_hash: str = "sha256",
     private_key: rsa.RSAPrivateKey | None = None,
     iterations: int = ITERATIONS,
+    expires_in_days: int | None = None,
+    issuer_key: rsa.RSAPrivateKey | None = None,
+    issuer_name: x509.Name | None = None,
+    serial: int | None = None,
 ) -> GeneratedCertificate:
     """Make one fake certificate and its files in memory.
 
     `identity_number=None` leaves out identifyData/VID; for a corporate certificate the default
     resident number is swapped for a 10-digit business number. `private_key` reuses a key
-    (tests use it to skip key generation).
+    (tests use it to skip key generation). `expires_in_days=N` makes the certificate's last
+    day N KST days from now. `issuer_key`/`issuer_name`/`serial` replace the test CA's (tests
+    use them for forgeries and broken chains).
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}")
@@ -432,16 +559,22 @@ def generate_test_certificate(
     else:
         not_before = day - timedelta(days=30)
     not_after = not_before + timedelta(days=365) - timedelta(seconds=1)
-    serial = secrets.randbits(31) + 1
+    if expires_in_days is not None:
+        # the last valid second is 23:59:59 KST of the day N KST days from today
+        kst_today = (now + timedelta(hours=9)).date()
+        last_day = kst_today + timedelta(days=expires_in_days)
+        not_after = datetime(last_day.year, last_day.month, last_day.day, 14, 59, 59, tzinfo=UTC)
+        not_before = min(not_before, not_after - timedelta(days=30))
+    serial = serial if serial is not None else secrets.randbits(31) + 1
     parts = _subject_parts(ca, corporate, name, not_before, serial)
     subject = x509.Name([x509.NameAttribute(_NAME_OIDS[k], v) for k, v in reversed(parts)])
     policy = policy_oid or DEFAULT_POLICY[(ca, corporate)]
-    ca_key = _ca_key(ca)
+    ca_key = issuer_key or _ca_key(ca)
 
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(_issuer_name(ca))
+        .issuer_name(issuer_name or _issuer_name(ca))
         .public_key(key.public_key())
         .serial_number(serial)
         .not_valid_before(not_before)
