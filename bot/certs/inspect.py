@@ -23,9 +23,9 @@ from bot.certs.errors import CertificateError, NotACertificate, NotRSA, Unsuppor
 from bot.certs.names import clean_text
 
 __all__ = [
+    "KST",
     "MAX_KEY_BITS",
     "MIN_KEY_BITS",
-    "KST",
     "CertificateInfo",
     "inspect_certificate",
     "kst_days_left",

@@ -3,7 +3,7 @@
 A persistent TEST root ("kcert TEST Root CA") and one TEST intermediate per issuer, committed
 under bot/certs/testca/ (test-only keys, published on purpose), issue a user certificate with the
 right policy OID, KeyUsage and identifyData/VID, so a file made yesterday still verifies against
-`test_ca_bundle_path()`; the key is written in every NPKI format.
+`fake_ca_bundle_path()`; the key is written in every NPKI format.
 Encoding uses pyasn1 and cryptography, not the reader's own DER code, so the two cannot share a bug.
 """
 
@@ -41,12 +41,13 @@ __all__ = [
     "TEST_CA_DIR",
     "GeneratedCertificate",
     "encrypt_private_key",
+    "fake_ca_bundle_bytes",
+    "fake_ca_bundle_path",
+    "fake_ca_certificate",
+    "fake_ca_key",
+    "fake_trust_store",
     "generate_test_certificate",
-    "test_ca_bundle_bytes",
-    "test_ca_bundle_path",
-    "test_ca_certificate",
-    "test_ca_key",
-    "test_trust_store",
+    "write_combined_zip",
     "write_test_certificate",
 ]
 
@@ -101,7 +102,7 @@ class GeneratedCertificate:
 
 
 @functools.cache
-def test_ca_key(name: str) -> rsa.RSAPrivateKey:
+def fake_ca_key(name: str) -> rsa.RSAPrivateKey:
     """The committed TEST key of "root" or a CA code (published test material, not a secret)."""
     key = serialization.load_pem_private_key((TEST_CA_DIR / f"{name}.key.pem").read_bytes(), None)
     assert isinstance(key, rsa.RSAPrivateKey)
@@ -109,26 +110,26 @@ def test_ca_key(name: str) -> rsa.RSAPrivateKey:
 
 
 @functools.cache
-def test_ca_certificate(name: str) -> x509.Certificate:
+def fake_ca_certificate(name: str) -> x509.Certificate:
     """The committed TEST certificate of "root" or a CA code."""
     return x509.load_pem_x509_certificate((TEST_CA_DIR / f"{name}.pem").read_bytes())
 
 
 def _ca_key(ca: str) -> rsa.RSAPrivateKey:
-    return test_ca_key(ca)
+    return fake_ca_key(ca)
 
 
-def test_ca_bundle_path() -> Path:
+def fake_ca_bundle_path() -> Path:
     """The TEST root + TEST intermediates as one PEM bundle (what tests and `inspect` trust)."""
     return TEST_CA_DIR / TEST_BUNDLE_NAME
 
 
-def test_ca_bundle_bytes() -> bytes:
-    return test_ca_bundle_path().read_bytes()
+def fake_ca_bundle_bytes() -> bytes:
+    return fake_ca_bundle_path().read_bytes()
 
 
-def test_trust_store() -> TrustStore:
-    return TrustStore.from_pem(test_ca_bundle_bytes(), label="kcert TEST anchors")
+def fake_trust_store() -> TrustStore:
+    return TrustStore.from_pem(fake_ca_bundle_bytes(), label="kcert TEST anchors")
 
 
 def _ca_extensions(
@@ -459,8 +460,26 @@ def _p12_kdf(password: bytes, salt: bytes, purpose: int, iterations: int, size: 
     return result[:size]
 
 
-def build_pfx(cert_der: bytes, pkcs8: bytes, password: str, *, iterations: int = 2048) -> bytes:
-    """A PFX like a bank's export: plain certBag, 3DES shrouded key bag that keeps R."""
+_HOSTILE = 1_000_000  # above this, a count is never run here: the part it protects is filler
+
+
+def build_pfx(
+    cert_der: bytes,
+    pkcs8: bytes,
+    password: str,
+    *,
+    iterations: int = 2048,
+    mac_iterations: int | None = None,
+    hidden_key_iterations: int | None = None,
+) -> bytes:
+    """A PFX like a bank's export: plain certBag, 3DES shrouded key bag that keeps R.
+
+    Hostile variants for tests: `iterations` (key bag) or `mac_iterations` above 10⁶ write the
+    count with filler instead of running it (as an attacker's file would); with
+    `hidden_key_iterations` the key bag moves inside an encryptedData (PBES2-AES, 2048 it.),
+    so its count is visible only after decryption.
+    """
+    mac_iterations = iterations if mac_iterations is None else mac_iterations
     bmp = password.encode("utf-16-be") + b"\x00\x00"
     local_key_id = _tlv(
         0x30,
@@ -474,13 +493,17 @@ def build_pfx(cert_der: bytes, pkcs8: bytes, password: str, *, iterations: int =
         + attrs,
     )
     salt = os.urandom(8)
-    key = _p12_kdf(bmp, salt, 1, iterations, 24)
-    iv = _p12_kdf(bmp, salt, 2, iterations, 8)
-    encrypted = _pad_encrypt(TripleDES(key), iv, pkcs8)
+    bag_iterations = iterations if hidden_key_iterations is None else hidden_key_iterations
+    if bag_iterations > _HOSTILE:
+        encrypted = os.urandom(8 * ((len(pkcs8) + 8) // 8))
+    else:
+        key = _p12_kdf(bmp, salt, 1, bag_iterations, 24)
+        iv = _p12_kdf(bmp, salt, 2, bag_iterations, 8)
+        encrypted = _pad_encrypt(TripleDES(key), iv, pkcs8)
     pbe = _tlv(
         0x30,
         _oid("1.2.840.113549.1.12.1.3")
-        + _tlv(0x30, _tlv(0x04, salt) + encoder.encode(univ.Integer(iterations))),
+        + _tlv(0x30, _tlv(0x04, salt) + encoder.encode(univ.Integer(bag_iterations))),
     )
     key_bag = _tlv(
         0x30,
@@ -492,17 +515,48 @@ def build_pfx(cert_der: bytes, pkcs8: bytes, password: str, *, iterations: int =
     def data_content(body: bytes) -> bytes:
         return _tlv(0x30, _oid("1.2.840.113549.1.7.1") + _tlv(0xA0, _tlv(0x04, body)))
 
-    auth_safe = _tlv(0x30, data_content(_tlv(0x30, cert_bag + key_bag)))
+    if hidden_key_iterations is None:
+        auth_safe = _tlv(0x30, data_content(_tlv(0x30, cert_bag + key_bag)))
+    else:
+        auth_safe = _tlv(
+            0x30, data_content(_tlv(0x30, cert_bag)) + _pbes2_encrypted_data(key_bag, password)
+        )
     mac_salt = os.urandom(8)
-    mac = hmac.HMAC(_p12_kdf(bmp, mac_salt, 3, iterations, 20), hashes.SHA1())
-    mac.update(auth_safe)
+    if mac_iterations > _HOSTILE:
+        mac_value = os.urandom(20)
+    else:
+        mac = hmac.HMAC(_p12_kdf(bmp, mac_salt, 3, mac_iterations, 20), hashes.SHA1())
+        mac.update(auth_safe)
+        mac_value = mac.finalize()
     digest_info = _tlv(
-        0x30, _tlv(0x30, _oid("1.3.14.3.2.26") + b"\x05\x00") + _tlv(0x04, mac.finalize())
+        0x30, _tlv(0x30, _oid("1.3.14.3.2.26") + b"\x05\x00") + _tlv(0x04, mac_value)
     )
     mac_data = _tlv(
-        0x30, digest_info + _tlv(0x04, mac_salt) + encoder.encode(univ.Integer(iterations))
+        0x30, digest_info + _tlv(0x04, mac_salt) + encoder.encode(univ.Integer(mac_iterations))
     )
     return _tlv(0x30, encoder.encode(univ.Integer(3)) + data_content(auth_safe) + mac_data)
+
+
+def _pbes2_encrypted_data(bags: bytes, password: str) -> bytes:
+    """ContentInfo(encryptedData) of SafeContents `bags` under PBES2 (PBKDF2-SHA256, AES-256)."""
+    salt, iv = os.urandom(16), os.urandom(16)
+    key = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, ITERATIONS, 32)
+    ciphertext = _pad_encrypt(AES(key), iv, _tlv(0x30, bags))
+    kdf = _tlv(
+        0x30,
+        _oid("1.2.840.113549.1.5.12")
+        + _tlv(
+            0x30,
+            _tlv(0x04, salt)
+            + encoder.encode(univ.Integer(ITERATIONS))
+            + _tlv(0x30, _oid("1.2.840.113549.2.9") + b"\x05\x00"),
+        ),
+    )
+    scheme = _tlv(0x30, _oid("2.16.840.1.101.3.4.1.42") + _tlv(0x04, iv))
+    alg = _tlv(0x30, _oid("1.2.840.113549.1.5.13") + _tlv(0x30, kdf + scheme))
+    content_info = _tlv(0x30, _oid("1.2.840.113549.1.7.1") + alg + _tlv(0x80, ciphertext))
+    encrypted_data = _tlv(0x30, encoder.encode(univ.Integer(0)) + content_info)
+    return _tlv(0x30, _oid("1.2.840.113549.1.7.6") + _tlv(0xA0, encrypted_data))
 
 
 # ---- the certificate ------------------------------------------------------------------------
@@ -686,3 +740,16 @@ def write_test_certificate(out_dir: Path, gen: GeneratedCertificate) -> list[Pat
         pfx_path.write_bytes(gen.pfx)
         written.append(pfx_path)
     return written
+
+
+def write_combined_zip(out_dir: Path, gens: list[GeneratedCertificate]) -> Path:
+    """One zip holding every certificate's NPKI folder (a user's whole NPKI tree)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for gen in gens:
+            base = f"NPKI/{gen.ca_folder}/USER/{gen.folder_name}"
+            archive.writestr(f"{base}/signCert.der", gen.cert_der)
+            archive.writestr(f"{base}/signPri.key", gen.key_blob)
+    path = Path(out_dir) / f"NPKI_{len(gens)}certs.zip"
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -438,7 +438,10 @@ async def receive_identity(update: Update, context: Context) -> int | None:
         await say(update, context, await tr(update, context, "register.identity_format"))
         return None
     try:
-        matches = core.verify_identity(entry.chosen.cert_der, entry.random_num, number)
+        core.verify_identity(entry.chosen.cert_der, entry.random_num, number)
+        matches = True
+    except core.IdentityMismatch:
+        matches = False
     except core.IdentityCheckUnavailable:
         del number
         await say(update, context, await tr(update, context, "register.identity_unavailable"))
