@@ -30,7 +30,7 @@ HOSTILE_NAMES = (
     "\u200b\u200dAdmin\ufeff",
     "line1\nline2\r\n\x1b[31m",
     "\u2066evil\u2069 (0)",
-    "가" * 25,
+    "가" * 8 + "\u00ad" * 2,
 )
 
 
