@@ -181,7 +181,7 @@ async def show_certificates(update: Update, context: Context) -> None:
             update,
             context,
             cat.text(lang, "certs.none"),
-            keyboard([[(cat.text(lang, "certs.btn_register"), cb.make(cb.ACTION, "register"))]]),
+            keyboard([[(cat.text(lang, "certs.btn_register"), cb.Action("register").pack())]]),
         )
         return
     parts = [cat.text(lang, "certs.header")]
@@ -193,15 +193,15 @@ async def show_certificates(update: Update, context: Context) -> None:
         parts.append(
             cat.text(lang, "certs.history_header") + "\n" + history_lines(cat, lang, history)
         )
-    buttons = [(cat.text(lang, "certs.btn_register"), cb.make(cb.ACTION, "register"))]
+    buttons = [(cat.text(lang, "certs.btn_register"), cb.Action("register").pack())]
     if active:
-        buttons = [(cat.text(lang, "certs.btn_revoke"), cb.make(cb.ACTION, "revoke"))]
+        buttons = [(cat.text(lang, "certs.btn_revoke"), cb.Action("revoke").pack())]
     await say(update, context, Html("\n\n".join(parts)), keyboard([buttons]), protect=True)
 
 
 def handlers() -> list[object]:
     return [
         CommandHandler("certs", show_certificates),
-        CallbackQueryHandler(show_certificates, pattern=cb.pattern(cb.MENU, "certs")),
-        CallbackQueryHandler(show_certificates, pattern=cb.pattern(cb.ACTION, "certs")),
+        CallbackQueryHandler(show_certificates, pattern=cb.Menu.pattern(target="certs")),
+        CallbackQueryHandler(show_certificates, pattern=cb.Action.pattern(target="certs")),
     ]

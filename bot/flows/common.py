@@ -88,9 +88,9 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-def yes_no(yes: str, no: str, prefix: str) -> InlineKeyboardMarkup:
-    """The confirmation buttons of a flow: `<prefix>:ok` and `<prefix>:no`."""
-    return keyboard([[(yes, cb.make(prefix, "ok")), (no, cb.make(prefix, "no"))]])
+def yes_no(yes: str, no: str, ok: cb.CallbackData, cancel: cb.CallbackData) -> InlineKeyboardMarkup:
+    """The confirmation buttons of a flow: [yes] packs `ok`, [no] packs `cancel`."""
+    return keyboard([[(yes, ok.pack()), (no, cancel.pack())]])
 
 
 async def say(
@@ -141,6 +141,11 @@ async def tr(update: Update, context: Context, key: str, **values: object) -> st
     """The catalog text for this user's language."""
     lang = await language(update, context)
     return services(context).catalog.text(lang, key, **values)
+
+
+async def answer_stale(update: Update, context: Context) -> None:
+    """A button this step cannot use (old, or forged): say so on the button, change nothing."""
+    await answer_query(update, await tr(update, context, "common.stale_button"))
 
 
 async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
@@ -259,6 +264,6 @@ def entry_points(command: str, start: Step) -> list[object]:
     """A flow starts from its command, its main-menu button and action buttons elsewhere."""
     return [
         CommandHandler(command, start),
-        CallbackQueryHandler(start, pattern=cb.pattern(cb.MENU, command)),
-        CallbackQueryHandler(start, pattern=cb.pattern(cb.ACTION, command)),
+        CallbackQueryHandler(start, pattern=cb.Menu.pattern(target=command)),
+        CallbackQueryHandler(start, pattern=cb.Action.pattern(target=command)),
     ]

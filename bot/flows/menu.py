@@ -15,6 +15,7 @@ from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
     answer_query,
+    answer_stale,
     drop_markup,
     end_flow,
     keyboard,
@@ -33,14 +34,14 @@ async def main_menu_markup(update: Update, context: Context) -> object:
     return keyboard(
         [
             [
-                (await tr(update, context, "menu.btn_register"), cb.make(cb.MENU, "register")),
-                (await tr(update, context, "menu.btn_revoke"), cb.make(cb.MENU, "revoke")),
+                (await tr(update, context, "menu.btn_register"), cb.Menu("register").pack()),
+                (await tr(update, context, "menu.btn_revoke"), cb.Menu("revoke").pack()),
             ],
             [
-                (await tr(update, context, "menu.btn_certs"), cb.make(cb.MENU, "certs")),
-                (await tr(update, context, "menu.btn_faq"), cb.make(cb.MENU, "faq")),
+                (await tr(update, context, "menu.btn_certs"), cb.Menu("certs").pack()),
+                (await tr(update, context, "menu.btn_faq"), cb.Menu("faq").pack()),
             ],
-            [(await tr(update, context, "menu.btn_language"), cb.make(cb.MENU, "language"))],
+            [(await tr(update, context, "menu.btn_language"), cb.Menu("language").pack())],
         ]
     )
 
@@ -86,24 +87,21 @@ async def choose_language(update: Update, context: Context) -> None:
         keyboard(
             [
                 [
-                    (await tr(update, context, "language.btn_ko"), cb.make(cb.LANGUAGE, "ko")),
-                    (await tr(update, context, "language.btn_en"), cb.make(cb.LANGUAGE, "en")),
+                    (await tr(update, context, "language.btn_ko"), cb.Language("ko").pack()),
+                    (await tr(update, context, "language.btn_en"), cb.Language("en").pack()),
                 ]
             ]
         ),
     )
 
 
-async def set_language(update: Update, context: Context) -> None:
+@cb.receives(cb.Language, answer_stale)
+async def set_language(update: Update, context: Context, data: cb.Language) -> None:
     """Store the chosen language and confirm in it."""
-    query = update.callback_query
     user = update.effective_user
-    try:
-        chosen = cb.parse(query.data if query else None).part(0)
-    except cb.CallbackDataError:
-        chosen = ""
-    if user is None or chosen not in ("ko", "en"):
-        await answer_query(update, await tr(update, context, "common.stale_button"))
+    chosen = data.lang
+    if user is None:
+        await answer_stale(update, context)
         return
     svc = services(context)
     await svc.store.set_language(user.id, chosen)
@@ -126,8 +124,8 @@ def handlers() -> list[object]:
         CommandHandler("help", help_command),
         CommandHandler("cancel", cancel),
         CommandHandler("language", choose_language),
-        CallbackQueryHandler(choose_language, pattern=cb.pattern(cb.MENU, "language")),
-        CallbackQueryHandler(set_language, pattern=cb.pattern(cb.LANGUAGE)),
+        CallbackQueryHandler(choose_language, pattern=cb.Menu.pattern(target="language")),
+        CallbackQueryHandler(set_language, pattern=cb.Language.pattern()),
     ]
 
 

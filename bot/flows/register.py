@@ -38,6 +38,7 @@ from bot.flows.common import (
     Context,
     Services,
     answer_query,
+    answer_stale,
     delete_user_message,
     drop_markup,
     end_flow,
@@ -134,7 +135,7 @@ async def start(update: Update, context: Context) -> int:
                     [
                         (
                             await tr(update, context, "register.btn_go_revoke"),
-                            cb.make(cb.ACTION, "revoke"),
+                            cb.Action("revoke").pack(),
                         )
                     ]
                 ]
@@ -222,7 +223,7 @@ async def receive_file(update: Update, context: Context) -> int | None:
     rows = []
     for index, bundle in enumerate(assembly.bundles[:10]):
         label = short_label(cat, lang, "register.choice_label", bundle.info)
-        rows.append([(label, cb.make(cb.REGISTER, "pick", index))])
+        rows.append([(label, cb.RegisterPick(index).pack())])
     await say(
         update,
         context,
@@ -233,22 +234,20 @@ async def receive_file(update: Update, context: Context) -> int | None:
 
 
 @step
-async def pick(update: Update, context: Context) -> int | None:
+@cb.receives(cb.RegisterPick, answer_stale)
+async def pick(update: Update, context: Context, data: cb.RegisterPick) -> int | None:
     """The user chose one certificate of a zip that held several."""
     svc = services(context)
     user = update.effective_user
-    query = update.callback_query
-    assert user is not None and query is not None
+    assert user is not None
     entry = svc.vault.get(user.id)
     if entry is None or not entry.bundles:
         await answer_query(update)
         return await _key_lost(update, context)
-    try:
-        index = cb.parse(query.data).int_part(1)
-        bundle = entry.bundles[index]
-    except (cb.CallbackDataError, IndexError):
-        await answer_query(update, await tr(update, context, "common.stale_button"))
+    if data.index >= len(entry.bundles):
+        await answer_stale(update, context)
         return None
+    bundle = entry.bundles[data.index]
     await answer_query(update)
     await drop_markup(update)
     touch_flow(context, FLOW)
@@ -471,7 +470,8 @@ async def _confirm(update: Update, context: Context, entry: VaultEntry) -> int:
         yes_no(
             cat.text(lang, "register.btn_register"),
             cat.text(lang, "register.btn_cancel"),
-            cb.REGISTER,
+            cb.RegisterConfirm(),
+            cb.RegisterCancel(),
         ),
         protect=True,
     )
@@ -595,7 +595,7 @@ def states() -> dict[object, list[object]]:
             MessageHandler(~filters.COMMAND, stray),
         ],
         CHOOSE_CERT: [
-            CallbackQueryHandler(pick, pattern=cb.pattern(cb.REGISTER, "pick")),
+            CallbackQueryHandler(pick, pattern=cb.RegisterPick.pattern()),
             MessageHandler(filters.Document.ALL, receive_file),
             MessageHandler(text, question),
         ],
@@ -608,8 +608,8 @@ def states() -> dict[object, list[object]]:
             MessageHandler(~filters.COMMAND, not_text_password),
         ],
         CONFIRM: [
-            CallbackQueryHandler(confirm, pattern=cb.pattern(cb.REGISTER, "ok")),
-            CallbackQueryHandler(cancel_button, pattern=cb.pattern(cb.REGISTER, "no")),
+            CallbackQueryHandler(confirm, pattern=cb.RegisterConfirm.pattern()),
+            CallbackQueryHandler(cancel_button, pattern=cb.RegisterCancel.pattern()),
             MessageHandler(text, question),
         ],
     }

@@ -29,6 +29,7 @@ from bot.flows.certs import issuer_name, registered_summary, short_label
 from bot.flows.common import (
     Context,
     answer_query,
+    answer_stale,
     drop_markup,
     end_flow,
     keyboard,
@@ -73,12 +74,12 @@ async def start(update: Update, context: Context) -> int:
             update,
             context,
             cat.text(lang, "revoke.none"),
-            keyboard([[(cat.text(lang, "revoke.btn_register"), cb.make(cb.ACTION, "register"))]]),
+            keyboard([[(cat.text(lang, "revoke.btn_register"), cb.Action("register").pack())]]),
         )
         return END
     touch_flow(context, FLOW)
     rows = [
-        [(short_label(cat, lang, "revoke.choice_label", cert), cb.make(cb.REVOKE, "pick", cert.id))]
+        [(short_label(cat, lang, "revoke.choice_label", cert), cb.ReleasePick(cert.id).pack())]
         for cert in active
     ]
     await say(update, context, cat.text(lang, "revoke.choose"), keyboard(rows))
@@ -104,15 +105,10 @@ async def _owned_active(update: Update, context: Context, certificate_id: int) -
 
 
 @step
-async def pick(update: Update, context: Context) -> int | None:
+@cb.receives(cb.ReleasePick, answer_stale)
+async def pick(update: Update, context: Context, data: cb.ReleasePick) -> int | None:
     """A certificate was chosen: check it is the user's and active, then ask the reason."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        certificate_id = cb.parse(query.data).int_part(1)
-    except cb.CallbackDataError:
-        await answer_query(update, await tr(update, context, "common.stale_button"))
-        return None
+    certificate_id = data.certificate_id
     cert = await _owned_active(update, context, certificate_id)
     if cert is None:
         return None
@@ -130,17 +126,17 @@ async def pick(update: Update, context: Context) -> int | None:
         keyboard(
             [
                 [
-                    (cat.text(lang, "revoke.reason_lost"), cb.make(cb.REVOKE, "why", "lost")),
+                    (cat.text(lang, "revoke.reason_lost"), cb.ReleaseReason("lost").pack()),
                     (
                         cat.text(lang, "revoke.reason_reissued"),
-                        cb.make(cb.REVOKE, "why", "reissued"),
+                        cb.ReleaseReason("reissued").pack(),
                     ),
                 ],
                 [
-                    (cat.text(lang, "revoke.reason_unused"), cb.make(cb.REVOKE, "why", "unused")),
-                    (cat.text(lang, "revoke.reason_other"), cb.make(cb.REVOKE, "why", "other")),
+                    (cat.text(lang, "revoke.reason_unused"), cb.ReleaseReason("unused").pack()),
+                    (cat.text(lang, "revoke.reason_other"), cb.ReleaseReason("other").pack()),
                 ],
-                [(cat.text(lang, "revoke.reason_skip"), cb.make(cb.REVOKE, "why", "skip"))],
+                [(cat.text(lang, "revoke.reason_skip"), cb.ReleaseReason("skip").pack())],
             ]
         ),
     )
@@ -148,16 +144,12 @@ async def pick(update: Update, context: Context) -> int | None:
 
 
 @step
-async def reason(update: Update, context: Context) -> int | None:
+@cb.receives(cb.ReleaseReason, answer_stale)
+async def reason(update: Update, context: Context, button: cb.ReleaseReason) -> int | None:
     """A reason button: 기타 asks for free text, the others go to the confirmation."""
-    query = update.callback_query
-    assert query is not None
     data = (context.user_data or {}).get(DATA_KEY)
-    try:
-        chosen = cb.parse(query.data).part(1)
-    except cb.CallbackDataError:
-        chosen = ""
-    if not isinstance(data, dict) or chosen not in (*REASONS, "skip"):
+    chosen = button.reason
+    if not isinstance(data, dict):
         await answer_query(update, await tr(update, context, "common.stale_button"))
         return None
     await answer_query(update)
@@ -202,7 +194,10 @@ async def _confirm(update: Update, context: Context, data: dict[str, object]) ->
         context,
         cat.text(lang, "revoke.confirm", summary=Html(registered_summary(cat, lang, cert))),
         yes_no(
-            cat.text(lang, "revoke.btn_confirm"), cat.text(lang, "revoke.btn_cancel"), cb.REVOKE
+            cat.text(lang, "revoke.btn_confirm"),
+            cat.text(lang, "revoke.btn_cancel"),
+            cb.ReleaseConfirm(),
+            cb.ReleaseCancel(),
         ),
         protect=True,
     )
@@ -242,7 +237,7 @@ async def confirm(update: Update, context: Context) -> int | None:
             owner=cert.owner_name,
             issuer=issuer_name(cat, lang, cert.ca),
         ),
-        keyboard([[(cat.text(lang, "revoke.btn_register_again"), cb.make(cb.ACTION, "register"))]]),
+        keyboard([[(cat.text(lang, "revoke.btn_register_again"), cb.Action("register").pack())]]),
     )
     return _finish(update, context)
 
@@ -271,17 +266,17 @@ def states() -> dict[object, list[object]]:
     question = faq.mid_flow_question(FLOW)
     return {
         CHOOSE: [
-            CallbackQueryHandler(pick, pattern=cb.pattern(cb.REVOKE, "pick")),
+            CallbackQueryHandler(pick, pattern=cb.ReleasePick.pattern()),
             MessageHandler(text, question),
         ],
         REASON: [
-            CallbackQueryHandler(reason, pattern=cb.pattern(cb.REVOKE, "why")),
+            CallbackQueryHandler(reason, pattern=cb.ReleaseReason.pattern()),
             MessageHandler(text, question),
         ],
         OTHER_REASON: [MessageHandler(text, other_reason)],
         CONFIRM: [
-            CallbackQueryHandler(confirm, pattern=cb.pattern(cb.REVOKE, "ok")),
-            CallbackQueryHandler(cancel_button, pattern=cb.pattern(cb.REVOKE, "no")),
+            CallbackQueryHandler(confirm, pattern=cb.ReleaseConfirm.pattern()),
+            CallbackQueryHandler(cancel_button, pattern=cb.ReleaseCancel.pattern()),
             MessageHandler(text, question),
         ],
     }
