@@ -13,8 +13,8 @@ import math
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.flows.certs import issuer_name
 from bot.flows.common import KcertApplication, format_date, now_utc
+from bot.flows.render import issuer_name
 
 log = logging.getLogger(__name__)
 THRESHOLDS = (1, 7, 30)

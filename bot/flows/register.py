@@ -33,7 +33,6 @@ from telegram.ext import (
 from bot import certs as core
 from bot.flows import callbacks as cb
 from bot.flows import faq
-from bot.flows.certs import info_summary, list_lines, short_label
 from bot.flows.common import (
     Context,
     Services,
@@ -58,6 +57,7 @@ from bot.flows.common import (
 from bot.flows.common import (
     entry_points as flow_entry_points,
 )
+from bot.flows.render import list_lines, short_label, summary
 from bot.store import AlreadyActiveElsewhere, AlreadyActiveForUser, LimitReached
 from bot.store.repository import NewCertificate
 from bot.texts import Html
@@ -83,13 +83,6 @@ _ERROR_KEYS = {
 }
 
 
-def _scopes(user_id: int, fingerprint: str | None = None) -> list[str]:
-    scopes = [f"user:{user_id}"]
-    if fingerprint:
-        scopes.append(f"cert:{fingerprint}")
-    return scopes
-
-
 async def _error(update: Update, context: Context, error: core.CertificateError) -> None:
     key = _ERROR_KEYS.get(error.code, "errors.generic")
     limit = services(context).settings.max_upload_bytes // 1024
@@ -100,7 +93,7 @@ async def _locked_until(update: Update, context: Context, fingerprint: str | Non
     """If the user (or this certificate) is locked, say until when and return True."""
     user = update.effective_user
     assert user is not None
-    state = await services(context).store.lock_state(_scopes(user.id, fingerprint))
+    state = await services(context).store.registration_lock(user.id, fingerprint)
     if state.locked_until is None:
         return False
     lang = await language(update, context)
@@ -262,7 +255,7 @@ async def _present(
     lang = await language(update, context)
     info = bundle.info
     cat = svc.catalog
-    note(update, context, info_summary(cat, lang, info), protect=True)
+    note(update, context, summary(cat, lang, info, now_utc()), protect=True)
     refusal = _refusal(svc, lang, info)
     if refusal is not None:
         await say(update, context, Html(refusal))
@@ -316,20 +309,19 @@ async def _failure(update: Update, context: Context, lock_id: str, key: str) -> 
     user = update.effective_user
     assert user is not None
     settings = svc.settings
-    state = await svc.store.record_password_failure(
-        _scopes(user.id, lock_id),
+    record = (
+        svc.store.record_wrong_password
+        if key == "register.wrong_password"
+        else svc.store.record_wrong_identity
+    )
+    state = await record(
+        user.id,
+        lock_id,
         max_attempts=settings.password_max_attempts,
         lock_minutes=settings.password_lock_minutes,
     )
-    await svc.store.audit(
-        user.id,
-        "password_failed" if key == "register.wrong_password" else "identity_failed",
-        None,
-        {"fingerprint": lock_id, "failures": state.failures},
-    )
     if state.locked_until is not None:
         lang = await language(update, context)
-        await svc.store.audit(user.id, "locked", None, {"fingerprint": lock_id})
         await say(
             update,
             context,
@@ -395,14 +387,14 @@ async def receive_password(update: Update, context: Context) -> int | None:
         return ASK_FILES
     del password
     fingerprint = bundle.info.fingerprint_sha256
-    await svc.store.clear_password_failures(_scopes(user.id, lock_id))
+    await svc.store.clear_wrong_attempts(user.id, lock_id)
     if protected is not None:
         # Only now is the certificate known: the same checks as for a readable upload.
         entry.chosen, entry.protected_pfx = bundle, None
         lang = await language(update, context)
         refusal = _refusal(svc, lang, bundle.info)
         if refusal is not None:
-            note(update, context, info_summary(svc.catalog, lang, bundle.info), protect=True)
+            note(update, context, summary(svc.catalog, lang, bundle.info, now_utc()), protect=True)
             await say(update, context, Html(refusal))
             return end_flow(update, context)
         if await _locked_until(update, context, fingerprint):
@@ -462,7 +454,7 @@ async def _confirm(update: Update, context: Context, entry: VaultEntry) -> int:
     assert entry.chosen is not None
     info = entry.chosen.info
     cat = svc.catalog
-    text = info_summary(cat, lang, info)
+    text = summary(cat, lang, info, now_utc())
     await say(
         update,
         context,
@@ -503,23 +495,7 @@ async def confirm(update: Update, context: Context) -> int | None:
             svc.catalog.text(lang, "register.expired", date=format_date(info.not_after, lang)),
         )
         return end_flow(update, context)
-    record = NewCertificate(
-        issuer_dn=info.issuer_dn,
-        serial_hex=info.serial_hex,
-        subject_dn=info.subject_dn,
-        owner_name=info.owner_name,
-        ca=info.ca,
-        policy_oid=info.policy_oid,
-        holder_type=info.holder_type,
-        usage=info.usage,
-        usage_purpose_ko=info.usage_purpose_ko,
-        usage_purpose_en=info.usage_purpose_en,
-        not_before=info.not_before,
-        not_after=info.not_after,
-        fingerprint_sha256=info.fingerprint_sha256,
-        key_format=bundle.key_format,
-        cert_der=bundle.cert_der,
-    )
+    record = NewCertificate.of(info, key_format=bundle.key_format, cert_der=bundle.cert_der)
     end_flow(update, context)  # the key material is no longer needed, whatever happens next
     try:
         await svc.store.register_certificate(
@@ -552,7 +528,9 @@ async def confirm(update: Update, context: Context) -> int | None:
     await say(
         update,
         context,
-        svc.catalog.text(lang, "register.done", list=Html(list_lines(svc.catalog, lang, active))),
+        svc.catalog.text(
+            lang, "register.done", list=Html(list_lines(svc.catalog, lang, active, now_utc()))
+        ),
         protect=True,
     )
     return END

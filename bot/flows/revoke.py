@@ -25,7 +25,6 @@ from telegram.ext import (
 
 from bot.flows import callbacks as cb
 from bot.flows import faq
-from bot.flows.certs import issuer_name, registered_summary, short_label
 from bot.flows.common import (
     Context,
     answer_query,
@@ -34,6 +33,7 @@ from bot.flows.common import (
     end_flow,
     keyboard,
     language,
+    now_utc,
     say,
     services,
     step,
@@ -44,6 +44,7 @@ from bot.flows.common import (
 from bot.flows.common import (
     entry_points as flow_entry_points,
 )
+from bot.flows.render import issuer_name, short_label, summary
 from bot.store import CertificateNotFound, NotActive
 from bot.store.repository import scrub_free_text
 from bot.texts import Html
@@ -192,7 +193,7 @@ async def _confirm(update: Update, context: Context, data: dict[str, object]) ->
     await say(
         update,
         context,
-        cat.text(lang, "revoke.confirm", summary=Html(registered_summary(cat, lang, cert))),
+        cat.text(lang, "revoke.confirm", summary=Html(summary(cat, lang, cert, now_utc()))),
         yes_no(
             cat.text(lang, "revoke.btn_confirm"),
             cat.text(lang, "revoke.btn_cancel"),
