@@ -11,10 +11,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
+    Handler,
     answer_query,
     keyboard,
     language,
-    now_utc,
     say,
     services,
 )
@@ -43,7 +43,7 @@ async def show_certificates(update: Update, context: Context) -> None:
         return
     parts = [cat.text(lang, "certs.header")]
     if active:
-        lines = list_lines(cat, lang, active, now_utc())
+        lines = list_lines(cat, lang, active, context.clock.now())
         parts.append(cat.text(lang, "certs.active_header") + "\n" + lines)
     else:
         parts.append(cat.text(lang, "certs.none"))
@@ -57,7 +57,7 @@ async def show_certificates(update: Update, context: Context) -> None:
     await say(update, context, Html("\n\n".join(parts)), keyboard([buttons]), protect=True)
 
 
-def handlers() -> list[object]:
+def handlers() -> list[Handler]:
     return [
         CommandHandler("certs", show_certificates),
         CallbackQueryHandler(show_certificates, pattern=cb.Menu.pattern(target="certs")),

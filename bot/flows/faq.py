@@ -6,18 +6,16 @@ are stored for the operators. The matching itself lives in the pure `faq` packag
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import re
-from pathlib import Path
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.config import Settings
 from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
+    Handler,
     Step,
     answer_query,
     delete_user_message,
@@ -29,73 +27,12 @@ from bot.flows.common import (
     touch_flow,
     tr,
 )
+from bot.flows.faq_service import FaqService
+from bot.flows.secrets import looks_like_secret
 from bot.texts import Html
-from faq.kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
-from faq.matcher import Matcher, MatchResult, MatchSettings
+from faq.kb import Entry, KnowledgeBaseError
 
 log = logging.getLogger(__name__)
-
-
-class FaqService:
-    """The knowledge base and its matcher; reloadable without a restart."""
-
-    def __init__(self, path: Path | None, match_settings: MatchSettings) -> None:
-        self.path = path
-        self.match_settings = match_settings
-        self.kb: KnowledgeBase = load_knowledge_base(path)
-        self.matcher = Matcher(self.kb, match_settings)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> FaqService:
-        defaults = MatchSettings()
-        tuned = dataclasses.replace(
-            defaults,
-            answer_threshold=settings.faq_answer_threshold
-            if settings.faq_answer_threshold is not None
-            else defaults.answer_threshold,
-            suggest_threshold=settings.faq_suggest_threshold
-            if settings.faq_suggest_threshold is not None
-            else defaults.suggest_threshold,
-        )
-        return cls(settings.faq_path, tuned)
-
-    def reload(self) -> int:
-        """Load the file again; on any error keep the old KB and raise KnowledgeBaseError."""
-        kb = load_knowledge_base(self.path)
-        matcher = Matcher(kb, self.match_settings)
-        self.kb, self.matcher = kb, matcher
-        return len(kb.entries)
-
-    def match(self, text: str) -> MatchResult:
-        return self.matcher.match(text)
-
-    def entry(self, entry_id: str) -> Entry | None:
-        return self.kb.get(entry_id)
-
-    def answer_html(self, entry_id: str, lang: str) -> str | None:
-        entry = self.kb.get(entry_id)
-        if entry is None:
-            return None
-        return entry.answer.get(lang) or entry.answer.get("ko")
-
-
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-
-
-def looks_like_secret(text: str) -> bool:
-    """A lone token mixing letters, digits and symbols is most likely a password sent at the
-    wrong moment; a long digit run may be a resident number. Neither is matched or stored."""
-    candidate = text.strip()
-    if re.search(r"(?<!\d)\d{6}-?\d{7}(?!\d)", candidate):
-        return True
-    if not 8 <= len(candidate) <= 64 or any(c.isspace() for c in candidate):
-        return False
-    if _HANGUL.search(candidate) or "/" in candidate:
-        return False
-    has_digit = any(c.isdigit() for c in candidate)
-    has_letter = any(c.isalpha() for c in candidate)
-    has_symbol = any(not c.isalnum() for c in candidate)
-    return has_digit and has_letter and (has_symbol or len(candidate) >= 10)
 
 
 def _title(entry: Entry, lang: str) -> str:
@@ -163,7 +100,7 @@ async def answer_text(update: Update, context: Context, *, mid_flow: bool = Fals
     await say(update, context, cat.text(lang, "faq.fallback", phone=svc.settings.customer_center))
 
 
-def mid_flow_question(flow: str) -> Step:
+def mid_flow_question(flow: str) -> Step[Any]:
     """The step for a question typed inside `flow` (never at the password or identity
     prompts): answer it from the FAQ and stay on the same step."""
 
@@ -276,7 +213,7 @@ async def stray_input(update: Update, context: Context) -> None:
     )
 
 
-def handlers() -> list[object]:
+def handlers() -> list[Handler]:
     private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     return [
         CommandHandler("faq", browse),

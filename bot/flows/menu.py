@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
+    Handler,
+    KcertApplication,
     answer_query,
     answer_stale,
     drop_markup,
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 COMMANDS = ("start", "register", "revoke", "certs", "faq", "language", "help", "cancel")
 
 
-async def main_menu_markup(update: Update, context: Context) -> object:
+async def main_menu_markup(update: Update, context: Context) -> InlineKeyboardMarkup:
     return keyboard(
         [
             [
@@ -51,7 +53,7 @@ async def show_menu(update: Update, context: Context) -> None:
         update,
         context,
         await tr(update, context, "menu.prompt"),
-        await main_menu_markup(update, context),  # type: ignore[arg-type]
+        await main_menu_markup(update, context),
     )
 
 
@@ -117,7 +119,7 @@ async def stale_button(update: Update, context: Context) -> None:
     await answer_query(update, await tr(update, context, "common.stale_button"), alert=False)
 
 
-def handlers() -> list[object]:
+def handlers() -> list[Handler]:
     """Menu handlers (group 0, after the flows' conversation handler)."""
     return [
         CommandHandler("start", start, filters=filters.ChatType.PRIVATE),
@@ -129,9 +131,9 @@ def handlers() -> list[object]:
     ]
 
 
-async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+async def register_commands(app: KcertApplication) -> None:
     """Register the command lists for Korean (default) and English clients."""
-    catalog = app.services.catalog  # type: ignore[attr-defined]
+    catalog = app.services.catalog
     for lang, code in (("ko", None), ("en", "en"), ("ko", "ko")):
         commands = [BotCommand(c, catalog.text(lang, f"commands.{c}")) for c in COMMANDS]
         await app.bot.set_my_commands(commands, language_code=code)

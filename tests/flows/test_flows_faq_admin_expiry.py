@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.flows.expiry import check_expiry
-from bot.flows.faq import looks_like_secret
+from bot.flows.secrets import looks_like_secret
 from tests.conftest import cert
-from tests.flows.helpers import plain, register
+from tests.support import plain, register
 
 ADMIN = 9001
 

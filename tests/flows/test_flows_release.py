@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import PASSWORD, cert
-from tests.flows.helpers import plain, register
+from tests.support import plain, register
 
 
 async def test_release_with_reason_then_register_again(bot: Any) -> None:
