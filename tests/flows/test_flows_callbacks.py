@@ -125,3 +125,19 @@ def test_action_of_a_faq_entry() -> None:
     assert cb.Action.of("register") == cb.Action("register")
     assert cb.Action.of("nonsense") is None and cb.Action.of(None) is None
     assert cb.Action.of("a:b") is None
+
+
+def test_exactly_64_bytes_unpacks() -> None:
+    # Killed mutant: `> MAX_BYTES` → `>= MAX_BYTES` in unpack.
+    data = cb.FaqEntry("a" * 59).pack()
+    assert cb.FaqEntry.unpack(data).entry == "a" * 59
+
+
+def test_patterns_check_field_types() -> None:
+    # Killed mutant: int fields matched by "[^:]+" (a forged id would reach the handler).
+    assert not re.match(cb.ReleasePick.pattern(), "rv:pick:abc")
+    assert not re.match(cb.RegisterPick.pattern(), "rg:pick:")
+    assert not re.match(cb.ReleaseReason.pattern(), "rv:why:stolen")
+    assert re.match(cb.FaqEntry.pattern(), "fq:e:x") and not re.match(
+        cb.FaqEntry.pattern(), "fq:e:"
+    )
