@@ -23,11 +23,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.certs import TrustStore, TrustStoreError
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.flows import admin, certs, conversation, expiry, faq, menu
 from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services, apologise
 from bot.flows.faq_service import FaqService
+from bot.keywork import KeyWorker
 from bot.processor import PerChatUpdateProcessor
 from bot.store import Store, open_database
 from bot.store.persistence import SqlitePersistence
@@ -51,10 +53,38 @@ async def private_chats_only(update: object, context: Context) -> None:
         raise ApplicationHandlerStop
 
 
+NO_TRUST_ANCHORS = (
+    "TRUSTED_CA_FILE is not set: without trust anchors no issuer can be verified. Set it to a "
+    "PEM bundle (see .env.example), or set ALLOW_UNVERIFIED_ISSUERS=true to accept unverified "
+    "issuers."
+)
+
+
+def load_trust(settings: Settings) -> TrustStore | None:
+    """The trust anchors of TRUSTED_CA_FILE; a SettingsError (one line) when there are none
+    and unverified issuers are not allowed, or when the file cannot be read."""
+    if settings.trusted_ca_file is None:
+        if not settings.unverified_issuers_allowed:
+            raise SettingsError(NO_TRUST_ANCHORS)
+        return None
+    try:
+        return TrustStore.load(settings.trusted_ca_file)
+    except TrustStoreError as error:
+        raise SettingsError(f"Invalid setting TRUSTED_CA_FILE: {error}") from None
+
+
 async def create_application(
-    settings: Settings, *, clock: Callable[[], float] | None = None
+    settings: Settings,
+    *,
+    clock: Callable[[], float] | None = None,
+    keywork: KeyWorker | None = None,
 ) -> KcertApplication:
     """Open the store and build the Application with every handler (not started yet)."""
+    trust = load_trust(settings)
+    if trust is None:
+        log.warning("ALLOW_UNVERIFIED_ISSUERS=true and no TRUSTED_CA_FILE: no issuer is verified")
+    elif settings.unverified_issuers_allowed:
+        log.warning("ALLOW_UNVERIFIED_ISSUERS=true: issuers outside the trust anchors may register")
     wall_clock = Clock(clock) if clock is not None else Clock()
     db = await open_database(settings.database_path)
     store = Store(db, wall_clock)
@@ -66,6 +96,8 @@ async def create_application(
         sessions=RegistrationSessions(settings.key_vault_ttl_seconds),
         faq=FaqService.from_settings(settings),
         clock=wall_clock,
+        trust=trust,
+        keywork=keywork or KeyWorker(timeout=settings.key_operation_timeout_seconds),
     )
     builder = (
         ApplicationBuilder()
@@ -117,6 +149,7 @@ async def start_background(app: KcertApplication) -> None:
 async def startup(app: KcertApplication) -> None:
     """initialize + start (+ post_init work) without polling: tests and chat mode use this."""
     await app.initialize()
+    await app.services.keywork.warm()
     await start_background(app)
     await app.start()
 
@@ -128,6 +161,7 @@ async def shutdown(app: KcertApplication) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
+    await app.services.keywork.close()
     await app.services.store.close()
 
 

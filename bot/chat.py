@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.app import create_application, shutdown, startup
+from bot.certs.testgen import fake_ca_bundle_path
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, run_terminal
 from bot.logs import configure_logging
@@ -33,6 +34,8 @@ async def run_chat(
                 "telegram_api_url": emulator.base_url,
                 "database_path": database or Path(":memory:"),
                 "webhook_url": "",
+                # make-test-cert issues from the TEST CA: chat mode trusts its bundle.
+                "trusted_ca_file": base.trusted_ca_file or fake_ca_bundle_path(),
             }
         )
         app = await create_application(settings)

@@ -43,8 +43,14 @@ def cmd_run(argv: list[str]) -> int:
     if not settings.bot_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    from bot.app import load_trust, run_bot
+
+    try:
+        load_trust(settings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
-    from bot.app import run_bot
 
     asyncio.run(run_bot(settings))
     return 0

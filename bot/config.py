@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # store, every issuer is unknown), and whether an issuer absent from it may still register.
     trusted_ca_file: Path | None = None
     allow_unverified_issuers: bool = False
+    # Hard time bound of one key operation (unlock, PFX open) in a worker process.
+    key_operation_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     conversation_timeout_seconds: int = Field(default=600, ge=1, le=24 * 3600)
     max_upload_bytes: int = Field(default=64 * 1024, ge=1024, le=20 * 1024 * 1024)
     key_vault_ttl_seconds: int = Field(default=600, ge=10, le=24 * 3600)
@@ -91,6 +93,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @property
+    def unverified_issuers_allowed(self) -> bool:
+        """ALLOW_UNVERIFIED_ISSUERS (ALLOW_UNKNOWN_ISSUERS is its older name)."""
+        return self.allow_unverified_issuers or self.allow_unknown_issuers
 
     @property
     def api_base_url(self) -> str:

@@ -120,6 +120,7 @@ class KeyWorker:
         self._context = multiprocessing.get_context(start_method)
         self._idle: list[_Process] = []
         self._slots: asyncio.Semaphore | None = None
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
         self.killed = 0  # workers stopped for running past the time bound
 
     async def unlock(
@@ -134,9 +135,15 @@ class KeyWorker:
         bundle, blob = await self._run("open_protected_pfx", (data, password, label), timeout)
         return bundle, _from_blob(blob)
 
+    async def warm(self) -> None:
+        """Start the worker processes now, so the first user does not wait for a spawn."""
+        while len(self._idle) < self.max_workers:
+            self._idle.append(await asyncio.to_thread(_Process, self._context))
+
     async def _run(self, operation: str, args: tuple[Any, ...], timeout: float | None) -> Any:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_workers)
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots_loop is not loop:  # one pool may serve two loops
+            self._slots, self._slots_loop = asyncio.Semaphore(self.max_workers), loop
         async with self._slots:
             worker = (
                 self._idle.pop() if self._idle else await asyncio.to_thread(_Process, self._context)
@@ -151,6 +158,7 @@ class KeyWorker:
                 await asyncio.to_thread(worker.kill)
                 call.cancel()
                 self.killed += 1
+                self._idle.append(await asyncio.to_thread(_Process, self._context))  # replaced
                 raise KeyOperationTimeout() from None
             except (EOFError, OSError) as exc:  # the worker died (e.g. out of memory)
                 await asyncio.to_thread(worker.kill)

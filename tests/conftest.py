@@ -6,6 +6,7 @@ loopback HTTP; `restart()` stops it and starts a new one on the same database fi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,10 +16,11 @@ from typing import Any
 import pytest
 
 from bot.app import create_application, shutdown, startup
-from bot.certs.testgen import GeneratedCertificate, generate_test_certificate
+from bot.certs.testgen import GeneratedCertificate, fake_ca_bundle_path, generate_test_certificate
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, ScriptedUser
 from bot.flows.common import KcertApplication
+from bot.keywork import KeyWorker
 from bot.logs import configure_logging
 
 PASSWORD = "Kb-test-pw!2026"
@@ -31,9 +33,29 @@ def make_settings(emulator: BotApiEmulator, database: Path, **overrides: Any) ->
         "telegram_api_url": emulator.base_url,
         "database_path": database,
         "log_level": "DEBUG",
+        # The generated certificates are issued by the TEST CA: the tests trust its bundle.
+        "trusted_ca_file": fake_ca_bundle_path(),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class SharedKeyWorker(KeyWorker):
+    """One warm pool of key workers for the whole test session (a spawn costs ~0.6 s): an
+    application's shutdown does not close it; the session's end does."""
+
+    async def close(self) -> None:
+        pass
+
+    async def close_for_real(self) -> None:
+        await super().close()
+
+
+@pytest.fixture(scope="session")
+def shared_keywork() -> Iterator[SharedKeyWorker]:
+    worker = SharedKeyWorker(max_workers=2)
+    yield worker
+    asyncio.run(worker.close_for_real())
 
 
 @dataclass
@@ -44,11 +66,12 @@ class BotHarness:
     settings: Settings
     app: KcertApplication | None = None
     clock: Callable[[], float] | None = None
+    keywork: KeyWorker | None = None
     log_path: Path | None = None
     users: dict[int, ScriptedUser] = field(default_factory=dict)
 
     async def start(self) -> None:
-        self.app = await create_application(self.settings, clock=self.clock)
+        self.app = await create_application(self.settings, clock=self.clock, keywork=self.keywork)
         await startup(self.app)
         assert self.app.updater is not None
         await self.app.updater.start_polling(poll_interval=0, timeout=5)
@@ -94,14 +117,18 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 async def bot_factory(
-    emulator: BotApiEmulator, tmp_path: Path
+    emulator: BotApiEmulator, tmp_path: Path, shared_keywork: SharedKeyWorker
 ) -> AsyncIterator[Callable[..., Any]]:
     harnesses: list[BotHarness] = []
 
     async def factory(**overrides: Any) -> BotHarness:
         clock = overrides.pop("clock", None)
+        keywork = overrides.pop("keywork", shared_keywork)
         harness = BotHarness(
-            emulator, make_settings(emulator, tmp_path / "bot.sqlite3", **overrides), clock=clock
+            emulator,
+            make_settings(emulator, tmp_path / "bot.sqlite3", **overrides),
+            clock=clock,
+            keywork=keywork,
         )
         await harness.start()
         harnesses.append(harness)

@@ -28,10 +28,12 @@ from telegram.ext import (
     JobQueue,
 )
 
+from bot.certs import TrustStore
 from bot.clock import Clock
 from bot.config import Settings
 from bot.flows import callbacks as cb
 from bot.flows.faq_service import FaqService
+from bot.keywork import KeyWorker
 from bot.store import Store
 from bot.texts import Catalog
 from bot.vault import RegistrationSessions
@@ -51,6 +53,8 @@ class Services:
     faq: FaqService
     clock: Clock
     languages: dict[int, str] = field(default_factory=dict)
+    trust: TrustStore | None = None  # None: no anchors (only with ALLOW_UNVERIFIED_ISSUERS)
+    keywork: KeyWorker = field(default_factory=KeyWorker)
 
 
 class Context(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):

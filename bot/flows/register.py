@@ -8,7 +8,7 @@ holds only the flow marker.
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import logging
 import re
 from collections.abc import Sequence
@@ -18,6 +18,7 @@ from telegram import Document, Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot import certs as core
+from bot.certs import clean_text
 from bot.flows import callbacks as cb
 from bot.flows import faq
 from bot.flows.common import (
@@ -40,7 +41,9 @@ from bot.flows.common import (
 from bot.flows.common import entry_points as flow_entry_points
 from bot.flows.render import list_lines, short_label, summary
 from bot.flows.secrets import take_secret
+from bot.keywork import KeyWorker
 from bot.store import AlreadyActiveElsewhere, AlreadyActiveForUser, LimitReached
+from bot.store.records import issuer_key
 from bot.store.repository import NewCertificate
 from bot.texts import Html
 from bot.vault import AwaitingFiles, AwaitingPassword, Unlocked, Verified
@@ -51,19 +54,40 @@ log = logging.getLogger(__name__)
 ASK_FILES, CHOOSE_CERT, ASK_PASSWORD, ASK_IDENTITY, CONFIRM = range(10, 15)
 END = ConversationHandler.END
 FLOW = "register"
+UNVERIFIED_CA = "unverified"  # the `ca` shown and stored for an issuer outside the anchors
 
-# Error codes of the certificate core that have their own catalog message.
-_ERROR_KEYS = {
-    "not_a_certificate": "errors.not_a_certificate",
-    "unsupported_format": "errors.unsupported_format",
-    "iteration_limit": "errors.unsupported_format",
-    "unsupported_key_size": "errors.unsupported_format",
-    "pfx_certificate_encrypted": "errors.unsupported_format",
-    "not_rsa": "errors.not_rsa",
-    "file_too_large": "errors.file_too_large",
-    "archive_rejected": "errors.archive_rejected",
-    "key_mismatch": "errors.key_mismatch",
+# What the user reads for each error of the certificate core, by class: `message_key` walks
+# the class hierarchy, so a new subclass inherits its parent's message until it gets its own.
+_MESSAGES: dict[type[core.CertificateError], str] = {
+    core.CertificateError: "errors.generic",
+    core.NotACertificate: "errors.not_a_certificate",
+    core.UnsupportedFormat: "errors.unsupported_format",
+    core.NotRSA: "errors.not_rsa",
+    core.FileTooLarge: "errors.file_too_large",
+    core.ArchiveRejected: "errors.archive_rejected",
+    core.KeyMismatch: "errors.key_mismatch",
+    core.WrongPassword: "register.wrong_password",
+    core.IdentityMismatch: "register.identity_failed",
+    core.IdentityCheckUnavailable: "register.identity_unavailable",
+    core.KeyOperationTimeout: "register.key_timeout",
+    core.NotRegistrable: "register.not_registrable",
+    core.ExpiredCertificate: "register.expired",
+    core.NotYetValid: "register.not_yet_valid",
+    core.FinancialCertificate: "register.financial_certificate",
+    core.UnknownIssuer: "register.unknown_issuer",
+    core.UntrustedChain: "register.untrusted_chain",
 }
+
+
+def message_key(error: core.CertificateError) -> str:
+    """The catalog key for `error`: its class's message, else its nearest ancestor's."""
+    for cls in type(error).__mro__:
+        key = _MESSAGES.get(cls)
+        if key is not None:
+            return key
+    return "errors.generic"
+
+
 _NON_DIGITS = re.compile(r"[\s-]")
 
 
@@ -141,7 +165,7 @@ async def receive_password(update: Update, context: Context) -> int | None:
     lock_id = _lock_id(phase)
     if await _locked(reply, user.id, lock_id):
         return end_flow(update, context)
-    opened = await _unlock(phase, secret.value)
+    opened = await _unlock(context.services.keywork, phase, secret.value)
     del secret
     if isinstance(opened, core.WrongPassword):
         return await _wrong(reply, user.id, lock_id, "password")
@@ -187,9 +211,10 @@ async def confirm(update: Update, context: Context) -> int | None:
     if not isinstance(phase, Verified):
         return await _files_lost(reply, user.id)
     info = phase.bundle.info
-    if info.expired or info.not_after <= context.clock.now():
-        lang = await language(update, context)
-        await reply.tr("register.expired", date=format_date(info.not_after, lang))
+    try:
+        registrable(context, info)  # again: the summary may have been shown before midnight
+    except core.NotRegistrable as error:
+        await _error(reply, error, info)
         return end_flow(update, context)
     record = NewCertificate.of(
         info, key_format=phase.bundle.key_format, cert_der=phase.bundle.cert_der
@@ -316,48 +341,53 @@ async def _offer_choice(reply: Reply, bundles: Sequence[core.CertificateBundle])
 
 async def _present(reply: Reply, user_id: int, bundle: core.CertificateBundle) -> int:
     """Show the public summary; refuse what cannot be registered; else ask for the password."""
-    lang = await language(reply.update, reply.context)
-    reply.note(
-        summary(reply.context.catalog, lang, bundle.info, reply.context.clock.now()), protect=True
-    )
-    if await _refused(reply, bundle.info) or await _locked(
-        reply, user_id, bundle.info.fingerprint_sha256
-    ):
+    checked = await _checked(reply, bundle)
+    if checked is None or await _locked(reply, user_id, bundle.info.fingerprint_sha256):
         return end_flow(reply.update, reply.context)
-    reply.context.sessions.move(user_id, AwaitingPassword(bundle=bundle))
+    reply.context.sessions.move(user_id, AwaitingPassword(bundle=checked))
     await reply.tr("register.ask_password")
     return ASK_PASSWORD
 
 
-async def _refused(reply: Reply, info: core.CertificateInfo, *, show_summary: bool = False) -> bool:
-    """If this certificate cannot be registered, say why (with the FAQ's advice)."""
+async def _checked(reply: Reply, bundle: core.CertificateBundle) -> core.CertificateBundle | None:
+    """Note the summary; the bundle as it may be registered (an issuer outside the trust
+    anchors marked unverified), or None after saying why it cannot be registered."""
     context = reply.context
     lang = await language(reply.update, context)
-    refusal = _refusal(context, lang, info)
-    if refusal is None:
-        return False
-    if show_summary:
-        reply.note(summary(context.catalog, lang, info, context.clock.now()), protect=True)
-    await reply.say(Html(refusal))
-    return True
+    try:
+        info = registrable(context, bundle.info)
+    except core.NotRegistrable as error:
+        reply.note(summary(context.catalog, lang, bundle.info, context.clock.now()), protect=True)
+        await _error(reply, error, bundle.info)
+        return None
+    reply.note(summary(context.catalog, lang, info, context.clock.now()), protect=True)
+    return dataclasses.replace(bundle, info=info)
 
 
-def _refusal(context: Context, lang: str, info: core.CertificateInfo) -> str | None:
-    """Why this certificate cannot be registered, or None."""
-    cat = context.catalog
-    if info.is_financial_certificate:
-        return cat.text(lang, "register.financial_certificate")
-    if info.expired:
-        refusal = cat.text(lang, "register.expired", date=format_date(info.not_after, lang))
-        hint = context.faq.answer_html("expired-or-invalid", lang)
-        if hint:
-            refusal += "\n\n" + cat.text(lang, "register.reissue_hint", answer=Html(hint))
-        return refusal
-    if info.not_yet_valid:
-        return cat.text(lang, "register.not_yet_valid", date=format_date(info.not_before, lang))
-    if not info.known_issuer and not context.settings.allow_unknown_issuers:
-        return cat.text(lang, "register.unknown_issuer", issuer=info.issuer_dn)
-    return None
+def registrable(context: Context, info: core.CertificateInfo) -> core.CertificateInfo:
+    """The core's policy at the clock's now under the app's trust anchors: `info`, with its
+    issuer shown as unverified when it is outside them (and allowed), or a NotRegistrable."""
+    trust = context.services.trust
+    result = core.check_registrable(
+        info,
+        now=context.clock.now(),
+        trust=trust,
+        allow_unknown_issuers=context.settings.unverified_issuers_allowed,
+    )
+    if result.verified:
+        return info
+    if trust is not None and _imitates_anchor(trust, info):
+        # "O=YESSIGN" is not in the bundle byte for byte, but reads as a trusted CA's name.
+        raise core.UntrustedChain("The issuer imitates a trusted CA's name.")
+    return dataclasses.replace(info, ca=UNVERIFIED_CA)
+
+
+def _imitates_anchor(trust: core.TrustStore, info: core.CertificateInfo) -> bool:
+    key = issuer_key(info.issuer_dn)
+    return any(
+        issuer_key(clean_text(anchor.subject.rfc4514_string())) == key
+        for anchor in trust.certificates
+    )
 
 
 def _file_id(data: bytes) -> str:
@@ -373,15 +403,16 @@ def _lock_id(phase: AwaitingPassword) -> str:
 
 
 async def _unlock(
-    phase: AwaitingPassword, password: str
+    keywork: KeyWorker, phase: AwaitingPassword, password: str
 ) -> tuple[core.CertificateBundle, core.UnlockedKey] | core.CertificateError:
     """Open the key (or the whole PFX) with the password; the error instead of raising it.
-    The key derivation is CPU work chosen by the file: it runs off the event loop."""
+    The key derivation is CPU work chosen by the file: it runs in a key worker process, off
+    the event loop and under a hard time bound (KeyOperationTimeout)."""
     try:
         if phase.bundle is not None:
-            return phase.bundle, await asyncio.to_thread(core.unlock, phase.bundle, password)
+            return phase.bundle, await keywork.unlock(phase.bundle, password)
         assert phase.pfx is not None
-        return await asyncio.to_thread(core.open_protected_pfx, phase.pfx, password)
+        return await keywork.open_protected_pfx(phase.pfx, password)
     except core.CertificateError as error:
         return error
 
@@ -402,11 +433,11 @@ async def _unlocked(
     key: core.UnlockedKey,
 ) -> int:
     """The password was right: check what only now is known, then identity or confirm."""
-    if phase.pfx is not None and (
-        await _refused(reply, bundle.info, show_summary=True)
-        or await _locked(reply, user_id, bundle.info.fingerprint_sha256)
-    ):
-        return end_flow(reply.update, reply.context)
+    if phase.pfx is not None:
+        checked = await _checked(reply, bundle)
+        if checked is None or await _locked(reply, user_id, bundle.info.fingerprint_sha256):
+            return end_flow(reply.update, reply.context)
+        bundle = checked
     if reply.context.settings.require_identity_check:
         reply.context.sessions.move(user_id, Unlocked(bundle, key.random_num))
         await reply.tr("register.ask_identity")
@@ -509,9 +540,28 @@ async def _store(reply: Reply, user_id: int, record: NewCertificate) -> int:
     return END
 
 
-async def _error(reply: Reply, error: core.CertificateError) -> None:
-    key = _ERROR_KEYS.get(error.code, "errors.generic")
-    await reply.tr(key, limit=reply.context.settings.max_upload_bytes // 1024)
+async def _error(
+    reply: Reply, error: core.CertificateError, info: core.CertificateInfo | None = None
+) -> None:
+    """Say the catalog message of `error` (through its class hierarchy), with its values."""
+    context = reply.context
+    lang = await language(reply.update, context)
+    values: dict[str, object] = {
+        "limit": context.settings.max_upload_bytes // 1024,
+        "phone": context.settings.customer_center,
+        "remaining": 0,
+    }
+    if info is not None:
+        values["date"] = format_date(
+            info.not_before if isinstance(error, core.NotYetValid) else info.not_after, lang
+        )
+        values["issuer"] = info.issuer_dn
+    text = context.catalog.text(lang, message_key(error), **values)
+    if isinstance(error, core.ExpiredCertificate):
+        hint = context.faq.answer_html("expired-or-invalid", lang)
+        if hint:
+            text += "\n\n" + context.catalog.text(lang, "register.reissue_hint", answer=Html(hint))
+    await reply.say(Html(text))
 
 
 # ---- the builder ---------------------------------------------------------------------------

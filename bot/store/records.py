@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -46,6 +47,7 @@ class CertificateFacts:
         values = {
             f.name: extra[f.name] if f.name in extra else getattr(source, f.name)
             for f in dataclasses.fields(cls)
+            if f.name in extra or hasattr(source, f.name) or f.default is dataclasses.MISSING
         }
         return cls(**values)
 
@@ -54,11 +56,22 @@ class CertificateFacts:
         return kst_days_left(self.not_after, now)
 
 
+def issuer_key(issuer_dn: str) -> str:
+    """The issuer as the uniqueness rule compares it: "O=YESSIGN" and "O=yessign" (or a
+    doubled space, a full-width letter) are one issuer, so one serial is active once."""
+    return " ".join(unicodedata.normalize("NFKC", issuer_dn).split()).casefold()
+
+
 @dataclass(frozen=True)
 class NewCertificate(CertificateFacts):
-    """A certificate about to be registered, with its DER."""
+    """A certificate about to be registered, with its DER and its normalised issuer."""
 
     cert_der: bytes
+    issuer_key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.issuer_key:
+            object.__setattr__(self, "issuer_key", issuer_key(self.issuer_dn))
 
 
 @dataclass(frozen=True)

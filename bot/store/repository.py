@@ -185,9 +185,9 @@ class Store:
         stamp = _iso(self.clock.now())
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT user_id FROM certificates WHERE issuer_dn = ? AND serial_hex = ? "
+                "SELECT user_id FROM certificates WHERE issuer_key = ? AND serial_hex = ? "
                 "AND status = 'active'",
-                (cert.issuer_dn, cert.serial_hex),
+                (cert.issuer_key, cert.serial_hex),
             ) as cur:
                 holder = await cur.fetchone()
             refused_elsewhere = holder is not None and holder["user_id"] != user_id

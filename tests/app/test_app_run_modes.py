@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from bot.app import run_bot
+from bot.certs.testgen import fake_ca_bundle_path
 from bot.emulator import BotApiEmulator
 from tests.conftest import make_settings
 
@@ -69,6 +70,7 @@ def test_sigterm_shuts_down_gracefully_and_flushes(tmp_path: Path) -> None:
                 TELEGRAM_API_URL=emulator.base_url,
                 DATABASE_PATH=str(tmp_path / "run.sqlite3"),
                 LOG_LEVEL="INFO",
+                TRUSTED_CA_FILE=str(fake_ca_bundle_path()),
             )
             child = subprocess.Popen(
                 [sys.executable, "-m", "bot", "run"],

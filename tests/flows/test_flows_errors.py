@@ -3,6 +3,8 @@ code the register flow can meet maps to its own catalog text (not the generic ap
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from bot import certs as core
@@ -36,12 +38,34 @@ EXPECTED = {
     "file_too_large": "errors.file_too_large",
     "archive_rejected": "errors.archive_rejected",
     "key_mismatch": "errors.key_mismatch",
+    "wrong_password": "register.wrong_password",
+    "identity_mismatch": "register.identity_failed",
+    "key_operation_timeout": "register.key_timeout",
+    "expired": "register.expired",
+    "not_yet_valid": "register.not_yet_valid",
+    "financial_certificate": "register.financial_certificate",
+    "unknown_issuer": "register.unknown_issuer",
+    "untrusted_chain": "register.untrusted_chain",
 }
 
 
 @pytest.mark.parametrize(("code", "key"), sorted(EXPECTED.items()))
 def test_upload_errors_have_their_own_text(code: str, key: str) -> None:
     assert code in core.ERROR_CODES
-    assert register._ERROR_KEYS.get(code, "errors.generic") == key
+    assert register.message_key(core.ERROR_CODES[code]()) == key
     texts = Catalog().texts
     assert key in texts["ko"] and key in texts["en"]
+
+
+def test_a_new_error_class_inherits_its_parents_message() -> None:
+    class RevokedCertificate(core.NotRegistrable):
+        code = "revoked_test_only"
+
+    class TinyIterations(core.IterationLimitExceeded):
+        code = "tiny_test_only"
+
+    assert register.message_key(RevokedCertificate()) == "register.not_registrable"
+    assert register.message_key(TinyIterations()) == "errors.unsupported_format"
+    assert register.message_key(core.CertificateError()) == "errors.generic"
+    del RevokedCertificate, TinyIterations
+    gc.collect()  # so the test-only classes leave CertificateError.__subclasses__()

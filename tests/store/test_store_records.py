@@ -32,8 +32,8 @@ async def test_columns_are_the_record_fields(tmp_path: Path) -> None:
     await db.close()
     columns = _table_columns(tmp_path / "r.sqlite3", "certificates")
     facts = [f.name for f in dataclasses.fields(CertificateFacts)]
-    assert set(INSERT_COLUMNS) == {*facts, "cert_der"}
-    assert set(SELECT_COLUMNS) | {"cert_der", "release_note"} == set(columns)
+    assert set(INSERT_COLUMNS) == {*facts, "cert_der", "issuer_key"}
+    assert set(SELECT_COLUMNS) | {"cert_der", "release_note", "issuer_key"} == set(columns)
     assert not [c for c in columns if c.endswith(("_ko", "_en"))]  # no localized text
 
 

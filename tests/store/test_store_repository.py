@@ -92,9 +92,9 @@ async def test_database_enforces_one_active_certificate(store: Store, tmp_path: 
         raw.execute(
             "INSERT INTO certificates (user_id, issuer_dn, serial_hex, subject_dn, owner_name, ca,"
             " holder_type, usage, not_before, not_after, fingerprint_sha256, key_format, cert_der,"
-            " status, registered_at) SELECT 1, issuer_dn, serial_hex, subject_dn, owner_name, ca,"
-            " holder_type, usage, not_before, not_after, fingerprint_sha256, key_format, cert_der,"
-            " 'active', registered_at FROM certificates"
+            " status, registered_at, issuer_key) SELECT 1, issuer_dn, serial_hex, subject_dn,"
+            " owner_name, ca, holder_type, usage, not_before, not_after, fingerprint_sha256,"
+            " key_format, cert_der, 'active', registered_at, issuer_key FROM certificates"
         )
     raw.close()
 
