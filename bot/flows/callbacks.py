@@ -174,17 +174,36 @@ class Language(CallbackData):
     lang: Literal["ko", "en"]
 
 
+#: How much of a certificate's SHA-256 fingerprint a button carries (64 bits: ample to tell a
+#: user's own certificates apart; the session holds the certificate itself).
+FINGERPRINT_CHARS = 16
+
+
 @dataclasses.dataclass(frozen=True)
 class RegisterPick(CallbackData):
-    """One certificate of a zip that held several: rg:pick:<index>."""
+    """One certificate of a zip that held several: rg:pick:<index>:<fingerprint prefix>."""
 
     prefix: ClassVar[str] = "rg:pick"
     index: int
+    fp: str
+
+    @classmethod
+    def of(cls, index: int, bundle: Any) -> RegisterPick:
+        """The button for `bundle` (anything with info.fingerprint_sha256) at `index`."""
+        return cls(index, bundle.info.fingerprint_sha256[:FINGERPRINT_CHARS])
 
 
 @dataclasses.dataclass(frozen=True)
 class RegisterConfirm(CallbackData):
+    """[등록] bound to the certificate it shows: rg:ok:<fingerprint prefix> (checked against
+    the session, so an old button never registers another certificate)."""
+
     prefix: ClassVar[str] = "rg:ok"
+    fp: str
+
+    @classmethod
+    def of(cls, fingerprint: str) -> RegisterConfirm:
+        return cls(fingerprint[:FINGERPRINT_CHARS])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from telegram import Document, Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot import certs as core
@@ -103,6 +104,7 @@ async def start(update: Update, context: Context) -> int:
         return END
     reply = Reply(update, context)
     context.sessions.drop(user.id)
+    await _close_open_confirm(context)
     if await _locked(reply, user.id) or await _at_limit(reply, user.id):
         return end_flow(update, context)
     touch_flow(context, FLOW)
@@ -142,7 +144,7 @@ async def pick(update: Update, context: Context, data: cb.RegisterPick) -> int |
     if not isinstance(phase, AwaitingFiles) or not phase.bundles:
         await answer_query(update)
         return await _files_lost(Reply(update, context), user.id)
-    if data.index >= len(phase.bundles):
+    if data.index >= len(phase.bundles) or not _shows(phase.bundles[data.index], data.fp):
         await answer_stale(update, context)
         return None
     await answer_query(update)
@@ -200,14 +202,21 @@ async def receive_identity(update: Update, context: Context) -> int | None:
 
 
 @step
-async def confirm(update: Update, context: Context) -> int | None:
-    """[등록]: store the public certificate and its metadata, audited, then show the list."""
+@cb.receives(cb.RegisterConfirm, answer_stale)
+async def confirm(update: Update, context: Context, data: cb.RegisterConfirm) -> int | None:
+    """[등록]: store the public certificate and its metadata, audited, then show the list.
+    The button names the certificate it showed: any other (an older [등록]) changes nothing."""
     user = update.effective_user
     assert user is not None
+    phase = context.sessions.phase(user.id)
+    if isinstance(phase, Verified) and not _shows(phase.bundle, data.fp):
+        await answer_stale(update, context)
+        await drop_markup(update)
+        return None
     await drop_markup(update)
     await answer_query(update)
+    _forget_confirm(context)
     reply = Reply(update, context)
-    phase = context.sessions.phase(user.id)
     if not isinstance(phase, Verified):
         return await _files_lost(reply, user.id)
     info = phase.bundle.info
@@ -228,6 +237,7 @@ async def cancel_button(update: Update, context: Context) -> int:
     """[취소] on the confirmation: drop everything."""
     await answer_query(update)
     await drop_markup(update)
+    _forget_confirm(context)
     await Reply(update, context).tr("register.cancelled")
     return end_flow(update, context)
 
@@ -331,7 +341,7 @@ async def _offer_choice(reply: Reply, bundles: Sequence[core.CertificateBundle])
     lang = await language(reply.update, reply.context)
     cat = reply.context.catalog
     rows = [
-        [(short_label(cat, lang, "register.choice_label", b.info), cb.RegisterPick(i).pack())]
+        [(short_label(cat, lang, "register.choice_label", b.info), cb.RegisterPick.of(i, b).pack())]
         for i, b in enumerate(bundles[:10])
     ]
     await reply.say(
@@ -507,11 +517,41 @@ async def _ask_confirm(reply: Reply, bundle: core.CertificateBundle) -> int:
     buttons = yes_no(
         cat.text(lang, "register.btn_register"),
         cat.text(lang, "register.btn_cancel"),
-        cb.RegisterConfirm(),
+        cb.RegisterConfirm.of(bundle.info.fingerprint_sha256),
         cb.RegisterCancel(),
     )
-    await reply.say(cat.text(lang, "register.confirm", summary=Html(text)), buttons, protect=True)
+    sent = await reply.say(
+        cat.text(lang, "register.confirm", summary=Html(text)), buttons, protect=True
+    )
+    if sent is not None and reply.context.user_data is not None:
+        # Where the open [등록] is (ids only): the next /register closes it.
+        reply.context.user_data[_OPEN_CONFIRM] = [sent.chat_id, sent.message_id]
     return CONFIRM
+
+
+_OPEN_CONFIRM = "register_open_confirm"
+
+
+def _shows(bundle: core.CertificateBundle, fp: str) -> bool:
+    """Whether a button's fingerprint prefix names this certificate."""
+    return len(fp) == cb.FINGERPRINT_CHARS and bundle.info.fingerprint_sha256.startswith(fp)
+
+
+def _forget_confirm(context: Context) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(_OPEN_CONFIRM, None)
+
+
+async def _close_open_confirm(context: Context) -> None:
+    """A new registration starts: remove the buttons of the previous confirmation, if open."""
+    where = (context.user_data or {}).get(_OPEN_CONFIRM)
+    _forget_confirm(context)
+    if not isinstance(where, list) or len(where) != 2:
+        return
+    try:
+        await context.bot.edit_message_reply_markup(where[0], where[1], reply_markup=None)
+    except TelegramError:
+        pass  # already gone, or too old to edit: the binding still refuses it
 
 
 async def _store(reply: Reply, user_id: int, record: NewCertificate) -> int:
