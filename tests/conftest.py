@@ -42,7 +42,16 @@ def make_settings(emulator: BotApiEmulator, database: Path, **overrides: Any) ->
 
 class SharedKeyWorker(KeyWorker):
     """One warm pool of key workers for the whole test session (a spawn costs ~0.6 s): an
-    application's shutdown does not close it; the session's end does."""
+    application's shutdown does not close it; the session's end does. While an operation
+    runs, the test's emulator counts it as in flight (its settle() waits for it)."""
+
+    emulator: BotApiEmulator | None = None
+
+    async def _run(self, operation: str, args: tuple[Any, ...], timeout: float | None) -> Any:
+        if self.emulator is None:
+            return await super()._run(operation, args, timeout)
+        with self.emulator.working():
+            return await super()._run(operation, args, timeout)
 
     async def close(self) -> None:
         pass
@@ -124,6 +133,7 @@ async def bot_factory(
     async def factory(**overrides: Any) -> BotHarness:
         clock = overrides.pop("clock", None)
         keywork = overrides.pop("keywork", shared_keywork)
+        shared_keywork.emulator = emulator
         harness = BotHarness(
             emulator,
             make_settings(emulator, tmp_path / "bot.sqlite3", **overrides),

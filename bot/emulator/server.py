@@ -15,7 +15,7 @@ import mimetypes
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from types import TracebackType
@@ -489,6 +489,18 @@ class BotApiEmulator:
         self._failures.setdefault(method.lower(), deque()).append(
             _Failure(error_code, description, times, retry_after)
         )
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        """Mark work the bot does between Bot API calls (e.g. a key operation in another
+        process) as in flight, so `settle` waits for its cause instead of a quiet spell."""
+        self._inflight += 1
+        self._touch()
+        try:
+            yield
+        finally:
+            self._inflight -= 1
+            self._touch()
 
     def mark(self) -> int:
         """A position in the change history; pass it to `ScriptedUser.changes_since`."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Coroutine, Sequence
+from typing import Any, Literal
 
 from telegram import Document, Update
 from telegram.error import TelegramError
@@ -28,8 +28,10 @@ from bot.flows.common import (
     Reply,
     answer_query,
     answer_stale,
+    delete_user_message,
     drop_markup,
     end_flow,
+    flow_data,
     format_date,
     format_time,
     keyboard,
@@ -121,7 +123,7 @@ async def receive_file(update: Update, context: Context) -> int | None:
         return None
     touch_flow(context, FLOW)
     reply = Reply(update, context)
-    uploaded = await _download(reply, message.document)
+    uploaded = await _download(reply, message.document, then=_delete_upload(reply))
     if uploaded is None:
         return None
     collecting = context.sessions.awaiting_files(user.id)
@@ -283,18 +285,24 @@ async def _locked(reply: Reply, user_id: int, certificate: str | None = None) ->
     return True
 
 
-async def _download(reply: Reply, document: Document) -> core.UploadedFile | None:
-    """The document's bytes classified, or None after saying why not."""
+async def _download(
+    reply: Reply, document: Document, *, then: Coroutine[Any, Any, None]
+) -> core.UploadedFile | None:
+    """The document's bytes classified, or None after saying why not. `then` runs as soon as
+    the bytes are read (it deletes the upload from the chat)."""
     limit = reply.context.settings.max_upload_bytes
     if document.file_size is not None and document.file_size > limit:
+        then.close()
         await reply.tr("errors.file_too_large", limit=limit // 1024)
         return None
     try:
         data = bytes(await (await document.get_file()).download_as_bytearray())
     except Exception:
+        then.close()
         log.warning("document download failed")
         await reply.tr("errors.download_failed")
         return None
+    await then
     if len(data) > limit:
         await reply.tr("errors.file_too_large", limit=limit // 1024)
         return None
@@ -305,6 +313,18 @@ async def _download(reply: Reply, document: Document) -> core.UploadedFile | Non
         return None
     finally:
         del data
+
+
+async def _delete_upload(reply: Reply) -> None:
+    """Delete the uploaded file's message (a key file is a 접근매체): say so once per
+    registration, and every time it could not be deleted (the user should do it)."""
+    if await delete_user_message(reply.update):
+        data = flow_data(reply.context)
+        if data is not None and not data.get("told_deleted"):
+            data["told_deleted"] = True
+            reply.note(await tr(reply.update, reply.context, "register.file_deleted"))
+        return
+    reply.note(await tr(reply.update, reply.context, "register.file_not_deleted"))
 
 
 async def _assemble(reply: Reply, user_id: int, collecting: AwaitingFiles) -> int | None:
