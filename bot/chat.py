@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.app import create_application, shutdown, startup
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, run_terminal
+from bot.emulator.ptb import connect
 from bot.logs import configure_logging
 
 
@@ -36,6 +37,7 @@ async def run_chat(
             }
         )
         app = await create_application(settings)
+        connect(emulator, app)  # settle() waits for the bot's "update done", not a pause
         await startup(app)
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=10)

@@ -7,7 +7,7 @@ after another, so a ConversationHandler never sees two updates of one chat at on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -21,6 +21,22 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        self._done_listeners: list[Callable[[object], None]] = []
+
+    def add_done_listener(self, listener: Callable[[object], None]) -> None:
+        """Call `listener(update)` whenever an update is finished (handled, failed or dropped).
+
+        The test harness connects the emulator here, so waiting is on the bot's own signal.
+        """
+        self._done_listeners.append(listener)
+
+    def remove_done_listener(self, listener: Callable[[object], None]) -> None:
+        if listener in self._done_listeners:
+            self._done_listeners.remove(listener)
+
+    def _finished(self, update: object) -> None:
+        for listener in tuple(self._done_listeners):
+            listener(update)
 
     @staticmethod
     def _key(update: object) -> int:
@@ -44,6 +60,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 # Evict idle locks so memory does not grow with the number of chats ever seen.
                 del self._waiting[key]
                 self._locks.pop(key, None)
+            self._finished(update)
 
     async def initialize(self) -> None:
         return None

@@ -18,6 +18,7 @@ from bot.app import create_application, shutdown, startup
 from bot.certs.testgen import GeneratedCertificate, generate_test_certificate
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, ScriptedUser
+from bot.emulator.ptb import connect
 from bot.flows.common import KcertApplication
 from bot.logs import configure_logging
 
@@ -46,9 +47,12 @@ class BotHarness:
     clock: Callable[[], float] | None = None
     log_path: Path | None = None
     users: dict[int, ScriptedUser] = field(default_factory=dict)
+    _disconnect: Callable[[], None] | None = None
 
     async def start(self) -> None:
         self.app = await create_application(self.settings, clock=self.clock)
+        # The bot's processor reports each finished update: settle() waits on that cause.
+        self._disconnect = connect(self.emulator, self.app)
         await startup(self.app)
         assert self.app.updater is not None
         await self.app.updater.start_polling(poll_interval=0, timeout=5)
@@ -57,6 +61,9 @@ class BotHarness:
         if self.app is not None:
             await shutdown(self.app)
             self.app = None
+        if self._disconnect is not None:
+            self._disconnect()
+            self._disconnect = None
 
     async def restart(self, **overrides: Any) -> None:
         await self.stop()
