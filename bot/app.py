@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.flows import admin, certs, conversation, expiry, faq, menu
 from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services, apologise
 from bot.processor import PerChatUpdateProcessor
+from bot.request import build_requests
 from bot.store import Store, open_database
 from bot.store.persistence import SqlitePersistence
 from bot.texts import Catalog
@@ -64,6 +65,11 @@ async def create_application(
     )
     if clock is not None:
         services.clock = clock
+    # aiohttp with JSON bodies by default (half the CPU of httpx per update, bench/e2e.py);
+    # downloads stop at the upload limit even when a file's declared size is a lie.
+    requests, updates_request = build_requests(
+        settings.http_client, max_download_bytes=settings.max_upload_bytes
+    )
     builder = (
         ApplicationBuilder()
         .application_class(KcertApplication)
@@ -75,8 +81,8 @@ async def create_application(
         # 16 chats at a time: more only makes the scheduling unfair (p99 0.34 s at 16,
         # 0.74 s at 256, same throughput; bench/e2e.py).
         .concurrent_updates(PerChatUpdateProcessor(16))
-        # httpcore scans its whole pool on every request: a modest pool is faster under load.
-        .connection_pool_size(8)
+        .request(requests)
+        .get_updates_request(updates_request)
         # Only the retry part: a 429 from Telegram is waited out and retried (max 3) instead of
         # failing the step. The global 30/s and group limits stay off: this is a private-chat
         # bot answering its users, not a broadcaster.
