@@ -87,6 +87,7 @@ class BotApiEmulator(MessageMethods, UpdateDelivery):
         self._failures: dict[str, deque[_Failure]] = {}
         self._seq = 0
         self._progress = Progress()
+        self._held: dict[int, asyncio.Event] = {}
         self._webhook = None
         self._webhook_task = None
         self.webhook_deliveries: list[tuple[int, int]] = []
@@ -187,6 +188,16 @@ class BotApiEmulator(MessageMethods, UpdateDelivery):
     def pending_updates(self) -> int:
         """Updates not yet confirmed by the bot."""
         return len(self._updates)
+
+    def hold_calls(self, chat_id: int) -> None:
+        """Keep the bot's calls for chat `chat_id` unanswered until `release_calls` (a stuck
+        chat, to show that other chats do not wait for it)."""
+        self._held.setdefault(chat_id, asyncio.Event())
+
+    def release_calls(self, chat_id: int) -> None:
+        held = self._held.pop(chat_id, None)
+        if held is not None:
+            held.set()
 
     # ----------------------------------------------------------------- waiting on the bot
 
@@ -363,6 +374,10 @@ class BotApiEmulator(MessageMethods, UpdateDelivery):
         call = None if handler == self._long_poll else self._progress.call_started()
         try:
             params = normalise(params)
+            chat_id = params.get("chat_id")
+            held = self._held.get(chat_id) if isinstance(chat_id, int) else None
+            if held is not None:
+                await held.wait()
             self._log_call(method, params, request.files)
             failure = self._take_failure(method)
             if failure is not None:
