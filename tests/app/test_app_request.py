@@ -193,3 +193,29 @@ async def test_the_bot_refuses_a_lying_upload_without_reading_it(bot_factory: An
     await harness.emulator.settle()
     replies = user.changed_since(mark)
     assert [m.plain for m in replies] == ["파일을 받지 못했어요. 다시 보내 주세요."]
+
+
+async def test_a_chunked_download_without_length_is_cut_at_the_cap() -> None:
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"\x00" * 16384
+        try:
+            for _ in range(1024):  # 16 MB if nobody stops reading
+                writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                await writer.drain()
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+        except ConnectionError:
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(endless, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/file/bot1:x/documents/a"
+    try:
+        async with AiohttpRequest(max_download_bytes=CAP) as request:
+            with pytest.raises(DownloadTooLarge) as caught:
+                await request.retrieve(url)
+        assert CAP < caught.value.received <= CAP + 64 * 1024
+    finally:
+        server.close()
