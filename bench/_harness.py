@@ -19,6 +19,8 @@ from bot.emulator import BotApiEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The stock PTB echo bot (httpx, PTB defaults); with "kcert" as 3rd argument the same bot on
+# kcert-bot's own transport (bot/request.py), the floor for that transport.
 ECHO_BOT = """
 import sys
 from telegram import Update
@@ -27,8 +29,12 @@ from telegram.ext import ApplicationBuilder, MessageHandler, filters
 async def echo(update, context):
     await update.effective_message.reply_text(update.effective_message.text)
 
-url, token = sys.argv[1], sys.argv[2]
-app = ApplicationBuilder().token(token).base_url(url + "/bot").base_file_url(url + "/file/bot").build()
+url, token, transport = sys.argv[1], sys.argv[2], sys.argv[3]
+builder = ApplicationBuilder().token(token).base_url(url + "/bot").base_file_url(url + "/file/bot")
+if transport == "kcert":
+    from bot.request import AiohttpRequest
+    builder = builder.request(AiohttpRequest(16)).get_updates_request(AiohttpRequest(1))
+app = builder.build()
 app.add_handler(MessageHandler(filters.TEXT, echo))
 app.run_polling(poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES)
 """
@@ -59,9 +65,9 @@ def start_kcert_bot(
     )
 
 
-def start_echo_bot(emulator: BotApiEmulator) -> subprocess.Popen[bytes]:
+def start_echo_bot(emulator: BotApiEmulator, transport: str = "stock") -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", ECHO_BOT, emulator.base_url, emulator.token],
+        [sys.executable, "-c", ECHO_BOT, emulator.base_url, emulator.token, transport],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
     )
@@ -88,6 +94,18 @@ async def stop(child: subprocess.Popen[bytes]) -> None:
             return
         await asyncio.sleep(0.05)
     child.kill()
+
+
+def peak_rss_mib(child: subprocess.Popen[bytes]) -> float:
+    """The child's peak resident set so far (Linux VmHWM), in MiB."""
+    try:
+        with open(f"/proc/{child.pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def percentile(values: Sequence[float], q: float) -> float:

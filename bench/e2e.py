@@ -1,23 +1,30 @@
-"""End-to-end load: N users × M messages through the emulator to the real bot process.
+"""End-to-end load: N users × M messages through the emulator to a bot in its own process.
 
-Prints updates/s and p50/p99 reply latency for kcert-bot, then the same load against a minimal
-PTB echo bot on the same emulator, and the ratio. Usage: python bench/e2e.py [--users N] [--messages M]
+One run prints: kcert-bot, the stock PTB echo bot (httpx, PTB defaults) and an echo bot on
+kcert-bot's own transport (bot/request.py: the floor for it), with ratios; a fairness run
+(a quiet user's reply p99 while another user sends --flood messages at once); kcert-bot's
+peak RSS. Messages are drawn from >= 500 distinct FAQ-like texts, not a handful repeated.
+Targets are printed, never asserted. Usage: python bench/e2e.py [--users N] [--messages M]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
+import itertools
+import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import Popen
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._harness import (
     median,
+    peak_rss_mib,
     percentile,
     start_echo_bot,
     start_kcert_bot,
@@ -27,109 +34,208 @@ from bench._harness import (
 )
 from bot.emulator import BotApiEmulator
 
-# What customers send most: questions in their own words, the menu, their list.
-MESSAGES = [
-    "타행 인증서 등록 어떻게 해요?",
-    "/start",
-    "인증서 파일은 어디에 있어요",
-    "비번을 잊어버렸어요 ㅠㅠ",
-    "/certs",
-    "how do I release my certificate?",
-    "인증서 해제하면 어떻게 되나요",
-    "/help",
-    "만료된 인증서도 등록돼요?",
-    "대출 금리 알려주세요",
+_KO_TOPICS = [
+    "타행 인증서 등록",
+    "공동인증서 해제",
+    "인증서 비밀번호",
+    "인증서 파일 위치",
+    "만료된 인증서",
+    "금융인증서",
+    "NPKI 폴더",
+    "signCert.der 파일",
+    "인증서 갱신",
+    "pfx 파일",
+    "주민등록번호 확인",
+    "모바일 인증서",
+    "대출 금리",
+    "계좌 개설",
 ]
-BY_MESSAGE: dict[str, list[float]] = {}  # latency per message kind (--by-message)
+_KO_ASKS = [
+    "어떻게 해요?",
+    "은 어디서 하나요",
+    " 방법 알려주세요",
+    "이 안 돼요 ㅠㅠ",
+    " 하면 어떻게 되나요?",
+    " 문의드려요",
+    " 관련해서 질문이요",
+    "는 수수료가 있나요",
+    " 몇 번까지 틀려도 돼요?",
+]
+_EN_TOPICS = [
+    "another bank's certificate",
+    "my joint certificate",
+    "the certificate password",
+    "the NPKI folder",
+    "an expired certificate",
+    "a pfx file",
+    "the key file",
+    "my registered certificates",
+]
+_EN_ASKS = [
+    "how do I register {}?",
+    "where can I find {}?",
+    "what happens if I release {}?",
+    "I forgot {}, what now?",
+    "can I use {} on mobile?",
+    "is there a fee for {}?",
+]
+_COMMANDS = ["/start", "/certs", "/help"]
+
+
+def distinct_messages() -> list[str]:
+    """At least 500 distinct questions (Korean and English) plus the commands, shuffled."""
+    texts = [f"{topic}{ask}" for topic, ask in itertools.product(_KO_TOPICS, _KO_ASKS)]
+    texts += [f"{ask.format(topic)}" for topic, ask in itertools.product(_EN_TOPICS, _EN_ASKS)]
+    korean = texts[: len(_KO_TOPICS) * len(_KO_ASKS)]
+    texts += [f"{t} (급해요)" for t in korean] + [f"혹시 {t}" for t in korean]
+    texts += [f"{t.capitalize()} Thanks" for t in texts if t[0].isascii()]
+    unique = sorted(set(texts))
+    random.Random(2026).shuffle(unique)
+    assert len(unique) >= 500, len(unique)
+    return unique
+
+
+MESSAGES = distinct_messages()
+Result = tuple[float, list[float]]  # updates/s, reply latencies (s)
 
 
 async def run_load(
-    emulator: BotApiEmulator, first_user: int, users: int, per_user: int
-) -> tuple[float, list[float], list[float]]:
+    emulator: BotApiEmulator, first_user: int, users: int, per_user: int, *, offset: int = 0
+) -> Result:
     latencies: list[float] = []
-    later: list[float] = []  # without each user's first message (the opening burst)
 
     async def one_user(index: int) -> None:
         user = emulator.user(first_user + index, language_code="ko")
         for n in range(per_user):
             before = user.message_count
+            number = offset + index * per_user + n
+            # Every 10th message is a command, the rest are distinct questions.
+            text = (
+                _COMMANDS[number // 10 % 3]
+                if number % 10 == 0
+                else MESSAGES[number % len(MESSAGES)]
+            )
             started = time.perf_counter()
-            text = MESSAGES[(index + n) % len(MESSAGES)]
             await user.send_text(text)
-            await user.next_message(after=before, timeout=30)
+            await user.next_message(after=before, timeout=60)
             latencies.append(time.perf_counter() - started)
-            if n:
-                later.append(latencies[-1])
-            BY_MESSAGE.setdefault(text, []).append(time.perf_counter() - started)
 
     started = time.perf_counter()
     await asyncio.gather(*(one_user(i) for i in range(users)))
-    await emulator.settle(timeout=60)
-    return time.perf_counter() - started, latencies, later
+    elapsed = time.perf_counter() - started
+    await emulator.settle_by_quiet(timeout=60)  # the bot is in another process: no reports
+    return users * per_user / elapsed, latencies
+
+
+async def run_flood(emulator: BotApiEmulator, first_user: int, flood: int, asks: int) -> Result:
+    """One user sends `flood` messages at once; a quiet user asks `asks` questions meanwhile."""
+    flooder = emulator.user(first_user, language_code="ko")
+    quiet = emulator.user(first_user + 1, language_code="ko")
+    started = time.perf_counter()
+    for n in range(flood):
+        await flooder.send_text(MESSAGES[n % len(MESSAGES)])
+    latencies: list[float] = []
+    for n in range(asks):
+        before = quiet.message_count
+        asked = time.perf_counter()
+        await quiet.send_text(_COMMANDS[0] if n == 0 else MESSAGES[-1 - n])
+        await quiet.next_message(after=before, timeout=120)
+        latencies.append(time.perf_counter() - asked)
+    await emulator.settle_by_quiet(timeout=300)
+    return flood / (time.perf_counter() - started), latencies
+
+
+async def measure(
+    emulator: BotApiEmulator,
+    starter: Callable[[], Popen[bytes]],
+    first_user: int,
+    args: argparse.Namespace,
+    *,
+    flood: bool = False,
+) -> tuple[Result, Result | None, float]:
+    mark = len(emulator.calls)
+    child = starter()
+    try:
+        await wait_polling(emulator, child, mark)
+        await run_load(emulator, first_user + 90_000, 2, 2)  # warm-up
+        load = await run_load(emulator, first_user, args.users, args.messages)
+        fair = await run_flood(emulator, first_user + 80_000, args.flood, 20) if flood else None
+        rss = peak_rss_mib(child)
+    finally:
+        await stop(child)
+        child.wait()
+    return load, fair, rss
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20)
-    parser.add_argument(
-        "--by-message", action="store_true", help="latency per message kind (kcert-bot)"
-    )
+    parser.add_argument("--flood", type=int, default=10_000)
     args = parser.parse_args()
     total = args.users * args.messages
-    rows = []
-    results: dict[str, tuple[float, float, float, float]] = {}
-    peak_rss_mib = float("nan")
     with tempfile.TemporaryDirectory() as tmp:
         async with BotApiEmulator() as emulator:
-            for name, starter, first_user in (
-                (
-                    "kcert-bot",
-                    lambda: start_kcert_bot(emulator, Path(tmp) / "bench.sqlite3"),
-                    100_000,
-                ),
-                ("PTB echo bot", lambda: start_echo_bot(emulator), 200_000),
-            ):
-                mark = len(emulator.calls)
-                child = starter()
-                try:
-                    await wait_polling(emulator, child, mark)
-                    await run_load(emulator, first_user + 90_000, 2, 2)  # warm-up
-                    elapsed, latencies, later = await run_load(
-                        emulator, first_user, args.users, args.messages
-                    )
-                finally:
-                    await stop(child)
-                    child.wait()
-                if name == "kcert-bot":
-                    # Largest terminated child so far = the bot process (Linux reports KiB).
-                    peak_rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-                if name == "kcert-bot" and args.by_message:
-                    for text, values in BY_MESSAGE.items():
-                        print(
-                            f"  {text[:30]:32} p50 {median(values) * 1000:7.1f}  p99 {percentile(values, 99) * 1000:7.1f} ms"
-                        )
-                BY_MESSAGE.clear()
-                rate = total / elapsed
-                p50, p99 = median(latencies) * 1000, percentile(latencies, 99) * 1000
-                steady = percentile(later, 99) * 1000
-                results[name] = (rate, p50, p99, steady)
-                rows.append((name, f"{rate:.0f}", f"{p50:.1f}", f"{p99:.1f}", f"{steady:.1f}"))
-    ours, echo = results["kcert-bot"], results["PTB echo bot"]
-    rows.append(
-        (
-            "ratio kcert/echo",
-            f"{ours[0] / echo[0]:.2f}",
-            f"{ours[1] / echo[1]:.2f}",
-            f"{ours[2] / echo[2]:.2f}",
-            f"{ours[3] / echo[3]:.2f}",
+            ours, fair, rss = await measure(
+                emulator,
+                lambda: start_kcert_bot(emulator, Path(tmp) / "bench.sqlite3"),
+                100_000,
+                args,
+                flood=True,
+            )
+            stock, _, _ = await measure(emulator, lambda: start_echo_bot(emulator), 200_000, args)
+            floor, _, _ = await measure(
+                emulator, lambda: start_echo_bot(emulator, "kcert"), 300_000, args
+            )
+
+    def row(name: str, result: Result) -> tuple[str, ...]:
+        rate, lat = result
+        return (
+            name,
+            f"{rate:.0f}",
+            f"{median(lat) * 1000:.1f}",
+            f"{percentile(lat, 99) * 1000:.1f}",
         )
-    )
+
+    def p99(result: Result) -> float:
+        return percentile(result[1], 99)
+
+    rows = [
+        row("kcert-bot", ours),
+        row("PTB echo (stock httpx)", stock),
+        row("PTB echo (kcert transport)", floor),
+    ]
     print(
-        f"{args.users} users x {args.messages} messages = {total} updates, bot in its own process"
+        f"{args.users} users x {args.messages} messages = {total} updates "
+        f"({len(MESSAGES)} distinct texts), each bot in its own process"
     )
-    print(table(rows, ("bot", "updates/s", "p50 ms", "p99 ms", "p99 after 1st msg")))
-    print(f"kcert-bot process peak RSS: {peak_rss_mib:.0f} MiB (target < 250 MiB)")
+    print(table(rows, ("bot", "updates/s", "p50 ms", "p99 ms")))
+    print()
+    ratios = [
+        (
+            "kcert / stock echo",
+            f"{ours[0] / stock[0]:.2f}",
+            ">= 1.0",
+            f"{p99(ours) / p99(stock):.2f}",
+            "<= 1.5",
+        ),
+        (
+            "kcert / same-transport echo",
+            f"{ours[0] / floor[0]:.2f}",
+            ">= 0.6",
+            f"{p99(ours) / p99(floor):.2f}",
+            "",
+        ),
+    ]
+    print(table(ratios, ("ratio", "throughput", "target", "p99", "target")))
+    print()
+    assert fair is not None
+    print(
+        f"fairness: one user sends {args.flood} messages at once, another asks "
+        f"{len(fair[1])} questions: quiet user's p50 {median(fair[1]) * 1000:.0f} ms, "
+        f"p99 {p99(fair) * 1000:.0f} ms (target <= 1000 ms)"
+    )
+    print(f"kcert-bot peak RSS: {rss:.0f} MiB (target <= 250 MiB)")
 
 
 if __name__ == "__main__":

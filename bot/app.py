@@ -31,6 +31,7 @@ from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services,
 from bot.flows.faq_service import FaqService
 from bot.keywork import KeyWorker
 from bot.processor import PerChatUpdateProcessor
+from bot.request import build_requests
 from bot.store import Store, open_database
 from bot.store.persistence import SqlitePersistence
 from bot.texts import Catalog
@@ -99,6 +100,13 @@ async def create_application(
         trust=trust,
         keywork=keywork or KeyWorker(timeout=settings.key_operation_timeout_seconds),
     )
+    # aiohttp with JSON bodies by default (half the CPU of httpx per update, bench/e2e.py);
+    # downloads stop at the upload limit even when a file's declared size is a lie.
+    requests, updates_request = build_requests(
+        settings.http_client, max_download_bytes=settings.max_upload_bytes
+    )
+    # A chat beyond 50 queued updates is flooding: the rest is dropped, with one notice.
+    processor = PerChatUpdateProcessor(16, max_pending_per_chat=50)
     builder = (
         ApplicationBuilder()
         .application_class(KcertApplication)
@@ -109,9 +117,9 @@ async def create_application(
         .context_types(CONTEXT_TYPES)
         # 16 chats at a time: more only makes the scheduling unfair (p99 0.34 s at 16,
         # 0.74 s at 256, same throughput; bench/e2e.py).
-        .concurrent_updates(PerChatUpdateProcessor(16))
-        # httpcore scans its whole pool on every request: a modest pool is faster under load.
-        .connection_pool_size(8)
+        .concurrent_updates(processor)
+        .request(requests)
+        .get_updates_request(updates_request)
         # Only the retry part: a 429 from Telegram is waited out and retried (max 3) instead of
         # failing the step. The global 30/s and group limits stay off: this is a private-chat
         # bot answering its users, not a broadcaster.
@@ -119,6 +127,18 @@ async def create_application(
     )
     app = cast(KcertApplication, builder.build())
     app.services = services
+
+    async def flood_notice(update: Update) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        try:
+            lang = user.language_code if user is not None else None
+            await app.bot.send_message(chat.id, catalog.text(lang, "common.flood"))
+        except TelegramError as exc:
+            log.warning("could not send the flood notice: %s", type(exc).__name__)
+
+    processor.on_flood = flood_notice
 
     # One group, in order: the first handler that matches wins. The flows come first (they own
     # their states), then the menu, the lists, the admin commands and the FAQ (free text), and

@@ -13,6 +13,7 @@ from bot.app import create_application, shutdown, startup
 from bot.certs.testgen import fake_ca_bundle_path
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, run_terminal
+from bot.emulator.ptb import connect
 from bot.logs import configure_logging
 
 
@@ -39,6 +40,7 @@ async def run_chat(
             }
         )
         app = await create_application(settings)
+        connect(emulator, app)  # settle() waits for the bot's "update done", not a pause
         await startup(app)
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=10)

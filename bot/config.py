@@ -27,6 +27,7 @@ class Settings(BaseSettings):
 
     bot_token: str = ""
     telegram_api_url: str = DEFAULT_API_URL
+    http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     database_path: Path = Path("data/kcert-bot.sqlite3")
     default_language: Literal["ko", "en"] = "ko"
     admin_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()

@@ -19,6 +19,7 @@ from bot.app import create_application, shutdown, startup
 from bot.certs.testgen import GeneratedCertificate, fake_ca_bundle_path, generate_test_certificate
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, ScriptedUser
+from bot.emulator.ptb import connect
 from bot.flows.common import KcertApplication
 from bot.keywork import KeyWorker
 from bot.logs import configure_logging
@@ -43,15 +44,8 @@ def make_settings(emulator: BotApiEmulator, database: Path, **overrides: Any) ->
 class SharedKeyWorker(KeyWorker):
     """One warm pool of key workers for the whole test session (a spawn costs ~0.6 s): an
     application's shutdown does not close it; the session's end does. While an operation
-    runs, the test's emulator counts it as in flight (its settle() waits for it)."""
+    runs inside a handler, settle() waits for it: an update is done only when its handler is."""
 
-    emulator: BotApiEmulator | None = None
-
-    async def _run(self, operation: str, args: tuple[Any, ...], timeout: float | None) -> Any:
-        if self.emulator is None:
-            return await super()._run(operation, args, timeout)
-        with self.emulator.working():
-            return await super()._run(operation, args, timeout)
 
     async def close(self) -> None:
         pass
@@ -78,9 +72,12 @@ class BotHarness:
     keywork: KeyWorker | None = None
     log_path: Path | None = None
     users: dict[int, ScriptedUser] = field(default_factory=dict)
+    _disconnect: Callable[[], None] | None = None
 
     async def start(self) -> None:
         self.app = await create_application(self.settings, clock=self.clock, keywork=self.keywork)
+        # The bot's processor reports each finished update: settle() waits on that cause.
+        self._disconnect = connect(self.emulator, self.app)
         await startup(self.app)
         assert self.app.updater is not None
         await self.app.updater.start_polling(poll_interval=0, timeout=5)
@@ -89,6 +86,9 @@ class BotHarness:
         if self.app is not None:
             await shutdown(self.app)
             self.app = None
+        if self._disconnect is not None:
+            self._disconnect()
+            self._disconnect = None
 
     async def restart(self, **overrides: Any) -> None:
         await self.stop()
@@ -133,7 +133,6 @@ async def bot_factory(
     async def factory(**overrides: Any) -> BotHarness:
         clock = overrides.pop("clock", None)
         keywork = overrides.pop("keywork", shared_keywork)
-        shared_keywork.emulator = emulator
         harness = BotHarness(
             emulator,
             make_settings(emulator, tmp_path / "bot.sqlite3", **overrides),

@@ -5,10 +5,11 @@ drive it through `ScriptedUser` (see docs/DESIGN.md, "The emulator").
 """
 
 from .echo import build_echo_application
+from .errors import ApiError
 from .markup import EntityParseError, html_to_text, parse_html
 from .models import BotMessage, Button, CallbackAnswer, ChatEvent, DocumentInfo, UserMessage
-from .ptb import builder_for, polling
-from .server import ApiError, BotApiEmulator
+from .ptb import builder_for, connect, polling
+from .server import BotApiEmulator
 from .terminal import run_terminal
 from .user import ScriptedUser
 
@@ -25,6 +26,7 @@ __all__ = [
     "UserMessage",
     "build_echo_application",
     "builder_for",
+    "connect",
     "html_to_text",
     "parse_html",
     "polling",

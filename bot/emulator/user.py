@@ -50,14 +50,25 @@ class ScriptedUser:
             content["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
             ]
-        return self._emulator._user_message(self.user_id, "text", content, text=text)
+        return self._emulator.send_user_message(self.user_id, "text", content, text=text)
 
     async def send_document(
-        self, data: bytes, file_name: str | None, mime_type: str | None = None
+        self,
+        data: bytes,
+        file_name: str | None,
+        mime_type: str | None = None,
+        *,
+        declared_size: int | None = None,
     ) -> int:
-        """Send a file as a document; the bot can fetch it with getFile."""
-        stored = self._emulator._store_file(data, file_name, mime_type, "documents")
-        return self._emulator._user_message(
+        """Send a file as a document; the bot can fetch it with getFile.
+
+        `declared_size` makes the update (and getFile) claim another size than the bytes
+        served: a lying client, for download caps.
+        """
+        stored = self._emulator.store_file(
+            data, file_name, mime_type, "documents", declared_size=declared_size
+        )
+        return self._emulator.send_user_message(
             self.user_id,
             "document",
             {"document": stored.document_json()},
@@ -66,7 +77,7 @@ class ScriptedUser:
 
     async def send_photo(self, data: bytes = _PNG) -> int:
         """Send a photo: stray input the bot should refuse politely."""
-        stored = self._emulator._store_file(data, None, "image/png", "photos")
+        stored = self._emulator.store_file(data, None, "image/png", "photos")
         size = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -74,11 +85,11 @@ class ScriptedUser:
             "width": 1,
             "height": 1,
         }
-        return self._emulator._user_message(self.user_id, "photo", {"photo": [size]})
+        return self._emulator.send_user_message(self.user_id, "photo", {"photo": [size]})
 
     async def send_sticker(self) -> int:
         """Send a sticker: stray input the bot should refuse politely."""
-        stored = self._emulator._store_file(b"RIFF\x00\x00\x00\x00WEBP", None, None, "stickers")
+        stored = self._emulator.store_file(b"RIFF\x00\x00\x00\x00WEBP", None, None, "stickers")
         sticker = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -90,7 +101,7 @@ class ScriptedUser:
             "emoji": "👍",
             "file_size": len(stored.data),
         }
-        return self._emulator._user_message(self.user_id, "sticker", {"sticker": sticker})
+        return self._emulator.send_user_message(self.user_id, "sticker", {"sticker": sticker})
 
     async def press(self, label: str, *, message_id: int | None = None) -> str:
         """Press the inline button labelled `label`; returns the callback query id.
@@ -107,7 +118,7 @@ class ScriptedUser:
                 continue
             if button.callback_data is None:
                 raise LookupError(f"button {label!r} is not a callback button ({button.url})")
-            return self._emulator._callback_query(
+            return self._emulator.send_callback_query(
                 self.user_id, button.callback_data, message.message_id
             )
         available = [f"#{m.message_id}: {m.labels}" for m in candidates] or ["(no buttons)"]
@@ -115,7 +126,7 @@ class ScriptedUser:
 
     async def press_data(self, callback_data: str, *, message_id: int) -> str:
         """Send a callback query with arbitrary data: forged or stale presses."""
-        return self._emulator._callback_query(self.user_id, callback_data, message_id)
+        return self._emulator.send_callback_query(self.user_id, callback_data, message_id)
 
     async def ask(self, text: str, **settle_kw: float) -> list[BotMessage]:
         """Send text, wait for the bot to settle; bot messages new or edited since."""
@@ -141,14 +152,14 @@ class ScriptedUser:
         return self.changed_since(mark)
 
     async def wait_until(self, predicate: Callable[[], bool], *, timeout: float = 10.0) -> None:
-        """Wait (woken by every emulator change, no polling) until `predicate()` holds."""
+        """Wait until `predicate()` holds; re-checked at each change in this chat only."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate():
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError(f"condition not met in chat {self.chat_id} within {timeout}s")
-            await self._emulator.wait_for_change(remaining)
+            await self._emulator.wait_for_change(remaining, chat_id=self.chat_id)
 
     async def next_message(self, *, after: int, timeout: float = 10.0) -> BotMessage:
         """The first bot message sent after the chat had `after` bot messages."""
@@ -158,18 +169,18 @@ class ScriptedUser:
     @property
     def message_count(self) -> int:
         """How many messages the bot has sent here (cheap: no snapshots)."""
-        return self._emulator._bot_message_count(self.user_id)
+        return self._emulator.chat(self.chat_id).bot_message_count
 
     def messages_since(self, index: int) -> list[BotMessage]:
         """Bot messages from position `index` on (as in `messages`), without copying the rest."""
-        return self._emulator._bot_messages(self.user_id, index)
+        return self._emulator.chat(self.chat_id).bot_messages(index)
 
     # ----------------------------------------------------------------- observing
 
     @property
     def messages(self) -> list[BotMessage]:
         """Bot messages in this chat, oldest first, deleted ones included (flagged)."""
-        return self._emulator._bot_messages(self.user_id)
+        return self._emulator.chat(self.chat_id).bot_messages()
 
     @property
     def visible(self) -> list[BotMessage]:
@@ -191,23 +202,21 @@ class ScriptedUser:
     @property
     def user_messages(self) -> list[UserMessage]:
         """What this user sent, with deleted=True for messages the bot deleted."""
-        return self._emulator._user_messages(self.user_id)
+        return self._emulator.chat(self.chat_id).user_messages()
 
     @property
     def callback_answers(self) -> list[CallbackAnswer]:
         """answerCallbackQuery calls for this user's presses, in order."""
-        chat = self._emulator._chat_of(self.user_id)
-        return [answer for _, answer in sorted(chat.answered.values(), key=lambda x: x[0])]
+        return self._emulator.chat(self.chat_id).callback_answers()
 
     def unanswered_callbacks(self) -> list[str]:
         """Query ids the bot never answered (the client would still show a spinner)."""
-        chat = self._emulator._chat_of(self.user_id)
-        return [query_id for query_id in chat.query_ids if query_id not in chat.answered]
+        return self._emulator.chat(self.chat_id).unanswered_callbacks()
 
     @property
     def reply_keyboard(self) -> list[list[str]] | None:
         """The custom reply keyboard the bot last set in this chat, if any."""
-        return self._emulator._chat_of(self.user_id).reply_keyboard
+        return self._emulator.chat(self.chat_id).reply_keyboard
 
     def changed_since(self, mark: int) -> list[BotMessage]:
         """Bot messages created or edited after `mark` (from `BotApiEmulator.mark()`)."""
@@ -215,7 +224,7 @@ class ScriptedUser:
 
     def changes_since(self, mark: int) -> list[ChatEvent]:
         """Everything that happened in this chat after `mark`, in order."""
-        return self._emulator._events_since(self.user_id, mark)
+        return self._emulator.chat(self.chat_id).events_since(mark)
 
 
 def _find_button(message: BotMessage, label: str) -> Button | None:

@@ -107,5 +107,5 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
 async def bot_app(
     emulator: BotApiEmulator,
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
-    async with polling(build_test_bot(emulator)) as app:
+    async with polling(build_test_bot(emulator), emulator=emulator) as app:
         yield app

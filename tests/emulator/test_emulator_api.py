@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.emulator import BotApiEmulator
-from bot.emulator.server import CONFLICT, NOT_MODIFIED, QUERY_INVALID
+from bot.emulator.errors import CONFLICT, NOT_MODIFIED, QUERY_INVALID
 
 
 @pytest.fixture
@@ -367,12 +367,12 @@ async def test_calls_log_is_bounded(emulator: BotApiEmulator, http: httpx.AsyncC
     assert len(emulator.calls) == 10_000
 
 
-async def test_settle_waits_for_confirmation_and_quiet(
+async def test_settle_without_a_reporting_bot_falls_back_to_quiet(
     emulator: BotApiEmulator, http: httpx.AsyncClient
 ) -> None:
     user = emulator.user()
     await user.send_text("x")
-    settle = asyncio.create_task(emulator.settle(timeout=5))
+    settle = asyncio.create_task(emulator.settle_by_quiet(timeout=5))
     await ok(http, "getUpdates")  # fetched but not yet confirmed
     await asyncio.sleep(0.1)
     assert not settle.done()

@@ -212,7 +212,7 @@ async def test_twenty_users_settle_together(emulator: BotApiEmulator, bot_app: A
 
 
 async def test_echo_application(emulator: BotApiEmulator) -> None:
-    async with polling(build_echo_application(emulator)):
+    async with polling(build_echo_application(emulator), emulator=emulator):
         replies = await emulator.user().ask("그대로 돌려줘")
     assert [m.plain for m in replies] == ["그대로 돌려줘"]
 

@@ -1,0 +1,192 @@
+"""The bot's HTTP client: a PTB `BaseRequest` on aiohttp, with JSON bodies and capped downloads.
+
+Half of the bot's CPU under load went to httpx/httpcore (form encoding, a pool scan per
+request); this class sends JSON (multipart only for uploads) over an aiohttp session.
+Downloads (`File.download_*` → `retrieve`) stop reading at `max_download_bytes`, so a file
+whose declared size is a lie cannot make the bot buffer 20 MB. `HTTP_CLIENT=httpx` keeps PTB's
+own HTTPXRequest selectable (see `build_requests`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+_POOL_TIMEOUT = (
+    "Pool timeout: All connections in the connection pool are occupied. Request was *not* "
+    "sent to Telegram. Consider adjusting the connection pool size or the pool timeout."
+)
+_CHUNK = 64 * 1024
+
+
+class DownloadTooLarge(NetworkError):
+    """A download sent more than the allowed number of bytes (the rest was not read).
+
+    A TelegramError subclass, so PTB passes it through unchanged; flows treat it like any
+    failed download.
+    """
+
+    def __init__(self, limit: int, received: int) -> None:
+        super().__init__(f"Download exceeds the limit of {limit} bytes; stopped reading")
+        self.limit = limit
+        self.received = received  # bytes read before stopping (at most limit + one chunk)
+
+
+class AiohttpRequest(BaseRequest):
+    """PTB's request interface on one aiohttp session.
+
+    Timeouts and the pool limit mean what they mean for PTB's HTTPXRequest: `pool_timeout` is
+    the wait for a free connection (then `TimedOut`, nothing sent), `connect_timeout` the TCP
+    connect, `read_timeout` the wait for each read. aiohttp has no write timeout: for uploads
+    (`media_write_timeout`) and other requests (`write_timeout`) it bounds the whole request
+    together with the read timeout.
+    """
+
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+        max_download_bytes: int | None = None,
+    ) -> None:
+        if connection_pool_size < 1:
+            raise ValueError("connection_pool_size must be at least 1")
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._media_write_timeout = media_write_timeout
+        self.max_download_bytes = max_download_bytes
+        self._slots = asyncio.Semaphore(connection_pool_size)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                # No total timeout here: each request gets its own (see do_request).
+                timeout=aiohttp.ClientTimeout(total=None),
+                json_serialize=json.dumps,
+            )
+
+    async def shutdown(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        files = request_data is not None and request_data.contains_files
+        read = _given(read_timeout, self._read_timeout)
+        write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
+        connect = _given(connect_timeout, self._connect_timeout)
+        pool = _given(pool_timeout, self._pool_timeout)
+
+        kwargs: dict[str, Any] = {}
+        if request_data is not None:
+            if files:
+                kwargs["data"] = _multipart(request_data)
+            else:
+                # Real JSON (ints, objects) rather than a form of JSON-encoded strings.
+                kwargs["data"] = json.dumps(request_data.parameters).encode()
+                kwargs["headers"] = {"Content-Type": "application/json"}
+        total = None if read is None or write is None else read + write
+        kwargs["timeout"] = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+
+        try:
+            async with asyncio.timeout(pool):
+                await self._slots.acquire()
+        except TimeoutError as err:
+            raise TimedOut(_POOL_TIMEOUT) from err
+        try:
+            async with session.request(method, url, **kwargs) as response:
+                if method == "GET":
+                    body = await self._read_capped(response)
+                else:
+                    body = await response.read()
+                return response.status, body
+        except DownloadTooLarge:
+            raise
+        except TimeoutError as err:
+            raise TimedOut from err
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+        finally:
+            self._slots.release()
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, but never more than `max_download_bytes` of it."""
+        limit = self.max_download_bytes
+        if limit is None:
+            return await response.read()
+        declared = response.content_length
+        if declared is not None and declared > limit:
+            raise DownloadTooLarge(limit, 0)
+        chunks: list[bytes] = []
+        received = 0
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            received += len(chunk)
+            if received > limit:
+                raise DownloadTooLarge(limit, received)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _given(value: Any, default: float | None) -> float | None:
+    """A per-call timeout, or this object's default when the caller passed none."""
+    return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
+
+
+def _multipart(request_data: RequestData) -> aiohttp.FormData:
+    form = aiohttp.FormData(quote_fields=False)
+    for name, value in request_data.json_parameters.items():
+        form.add_field(name, value)
+    for name, field in request_data.multipart_data.items():
+        if isinstance(field, tuple):
+            file_name, content, mime_type = field
+            form.add_field(name, content, filename=file_name, content_type=mime_type)
+        else:
+            form.add_field(name, field)
+    return form
+
+
+def build_requests(client: str, *, max_download_bytes: int) -> tuple[BaseRequest, BaseRequest]:
+    """(request for bot methods, request for getUpdates) for HTTP_CLIENT `client`.
+
+    getUpdates gets its own single connection, as in PTB; the Bot adds the long-poll timeout
+    to its read timeout on each call.
+    """
+    if client == "httpx":
+        # PTB's defaults, except the modest pool: httpcore scans its whole pool per request.
+        return HTTPXRequest(connection_pool_size=8), HTTPXRequest(connection_pool_size=1)
+    return (
+        # One connection per concurrently processed chat (PerChatUpdateProcessor(16)).
+        AiohttpRequest(connection_pool_size=16, max_download_bytes=max_download_bytes),
+        AiohttpRequest(connection_pool_size=1),
+    )
