@@ -15,8 +15,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.certs import assemble, classify, inspect_certificate, unlock, verify_identity
-from bot.certs.testgen import generate_test_certificate
+from datetime import UTC, datetime
+
+from bot.certs import (
+    assemble,
+    check_registrable,
+    classify,
+    inspect_certificate,
+    unlock,
+    verify_identity,
+)
+from bot.certs.pfx import check_pfx_iterations
+from bot.certs.testgen import fake_trust_store, generate_test_certificate
 
 
 def _measure(func: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -49,7 +59,10 @@ def main() -> int:
 
     def unlock_and_verify() -> None:
         key = unlock(bundle, gen.password)
-        assert verify_identity(gen.cert_der, key.random_num, gen.identity_number or "")
+        verify_identity(gen.cert_der, key.random_num, gen.identity_number or "")  # raises if not
+
+    trust = fake_trust_store()
+    now = datetime.now(UTC)
 
     rows = [
         ("unlock+verify seed-sha1 RSA-2048, 2048 it.", "5.0", *_measure(unlock_and_verify, args.runs)),
@@ -59,6 +72,8 @@ def main() -> int:
         )),
         ("unlock pbes2-aes (PBKDF2-SHA256)", "-", *_measure(lambda: unlock(aes_bundle, aes_gen.password), args.runs)),
         ("unlock pfx (MAC + 3DES bag + R)", "-", *_measure(lambda: unlock(pfx_bundle, pfx_gen.password), max(20, args.runs // 5))),
+        ("check_registrable (chain leaf→int.→root)", "-", *_measure(lambda: check_registrable(gen.info, now=now, trust=trust, allow_unknown_issuers=False), args.runs)),
+        ("check_pfx_iterations", "-", *_measure(lambda: check_pfx_iterations(pfx_gen.pfx or b""), args.runs)),
     ]  # fmt: skip
     print(f"{'operation':<46} {'target ms':>9} {'median ms':>10} {'p99 ms':>8}")
     print("-" * 76)

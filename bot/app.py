@@ -9,6 +9,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
+from typing import cast
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -22,14 +23,16 @@ from telegram.ext import (
     filters,
 )
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.flows import admin, certs, conversation, expiry, faq, menu
 from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services, apologise
+from bot.flows.faq_service import FaqService
 from bot.processor import PerChatUpdateProcessor
 from bot.store import Store, open_database
 from bot.store.persistence import SqlitePersistence
 from bot.texts import Catalog
-from bot.vault import KeyVault
+from bot.vault import RegistrationSessions
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +55,18 @@ async def create_application(
     settings: Settings, *, clock: Callable[[], float] | None = None
 ) -> KcertApplication:
     """Open the store and build the Application with every handler (not started yet)."""
+    wall_clock = Clock(clock) if clock is not None else Clock()
     db = await open_database(settings.database_path)
-    store = Store(db)
+    store = Store(db, wall_clock)
     catalog = Catalog(settings.default_language)
     services = Services(
         settings=settings,
         store=store,
         catalog=catalog,
-        vault=KeyVault(settings.key_vault_ttl_seconds),
-        faq=faq.FaqService.from_settings(settings),
+        sessions=RegistrationSessions(settings.key_vault_ttl_seconds),
+        faq=FaqService.from_settings(settings),
+        clock=wall_clock,
     )
-    if clock is not None:
-        services.clock = clock
     builder = (
         ApplicationBuilder()
         .application_class(KcertApplication)
@@ -82,7 +85,7 @@ async def create_application(
         # bot answering its users, not a broadcaster.
         .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3))
     )
-    app: KcertApplication = builder.build()  # type: ignore[assignment]
+    app = cast(KcertApplication, builder.build())
     app.services = services
 
     # One group, in order: the first handler that matches wins. The flows come first (they own
@@ -93,12 +96,12 @@ async def create_application(
     app.add_handler(TypeHandler(Update, private_chats_only), group=-1)
     app.add_handler(conversation.build(settings))
     for handler in (*menu.handlers(), *certs.handlers(), *admin.handlers(), *faq.handlers()):
-        app.add_handler(handler)  # type: ignore[arg-type]
+        app.add_handler(handler)
     app.add_handler(CallbackQueryHandler(menu.stale_button))
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.TEXT, faq.stray_input)
     )
-    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
     return app
 
 

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     password_lock_minutes: int = Field(default=30, ge=1, le=24 * 60)
     require_identity_check: bool = False
     allow_unknown_issuers: bool = False
+    # Chain verification: PEM bundle of trusted root + intermediate CA certificates (None: no
+    # store, every issuer is unknown), and whether an issuer absent from it may still register.
+    trusted_ca_file: Path | None = None
+    allow_unverified_issuers: bool = False
     conversation_timeout_seconds: int = Field(default=600, ge=1, le=24 * 3600)
     max_upload_bytes: int = Field(default=64 * 1024, ge=1024, le=20 * 1024 * 1024)
     key_vault_ttl_seconds: int = Field(default=600, ge=10, le=24 * 3600)
@@ -69,7 +73,13 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
-    @field_validator("faq_path", "faq_answer_threshold", "faq_suggest_threshold", mode="before")
+    @field_validator(
+        "faq_path",
+        "faq_answer_threshold",
+        "faq_suggest_threshold",
+        "trusted_ca_file",
+        mode="before",
+    )
     @classmethod
     def _empty_is_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

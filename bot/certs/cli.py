@@ -7,8 +7,11 @@ code (0 ok, 1 wrong password / key mismatch / failed identity check, 2 unusable 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +19,23 @@ from bot.certs.errors import (
     CertificateError,
     FileTooLarge,
     IdentityCheckUnavailable,
+    IdentityMismatch,
     KeyMismatch,
     NotACertificate,
+    PfxCertificateEncrypted,
     WrongPassword,
 )
 from bot.certs.identity import verify_identity
-from bot.certs.unlock import unlock
+from bot.certs.inspect import load_certificate
+from bot.certs.pfx import read_pfx
+from bot.certs.protected import open_protected_pfx
+from bot.certs.trust import TrustStore, verify_chain
+from bot.certs.unlock import UnlockedKey, unlock
 from bot.certs.upload import (
     MAX_ARCHIVE_ENTRIES,
     MAX_FILE_BYTES,
     CertificateBundle,
+    FileKind,
     UploadedFile,
     assemble,
     classify,
@@ -45,21 +55,42 @@ def _read_path(path: Path) -> bytes:
         return handle.read(MAX_FILE_BYTES + 1)
 
 
+def _folder_as_zip(path: Path) -> UploadedFile:
+    """A cn= folder or an NPKI tree is read like a zip of it: every cn= folder is one bundle."""
+    members = sorted(p for p in path.rglob("*") if p.is_file())[:MAX_ARCHIVE_ENTRIES]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in members:
+            info = zipfile.ZipInfo(str(member.relative_to(path.parent)))
+            info.flag_bits |= 0x800  # names are str here: store them as UTF-8
+            archive.writestr(info, _read_path(member))
+    return UploadedFile(path.name, FileKind.ZIP, buffer.getvalue())
+
+
 def _collect(paths: list[str]) -> list[UploadedFile]:
     uploads: list[UploadedFile] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            # A cn= folder or an NPKI tree: take what classifies, skip the rest.
-            members = sorted(p for p in path.rglob("*") if p.is_file())[:MAX_ARCHIVE_ENTRIES]
-            for member in members:
-                try:
-                    uploads.append(classify(str(member.relative_to(path)), _read_path(member)))
-                except CertificateError:
-                    continue
+            uploads.append(_folder_as_zip(path))
         else:
             uploads.append(classify(path.name, _read_path(path)))
     return uploads
+
+
+def _split_protected(uploads: list[UploadedFile]) -> tuple[list[UploadedFile], list[UploadedFile]]:
+    """PFX files whose certificate is encrypted too can only be opened with the password."""
+    plain: list[UploadedFile] = []
+    protected: list[UploadedFile] = []
+    for upload in uploads:
+        if upload.kind is FileKind.PFX:
+            try:
+                read_pfx(upload.data)
+            except PfxCertificateEncrypted:
+                protected.append(upload)
+                continue
+        plain.append(upload)
+    return plain, protected
 
 
 def _read_line() -> str | None:
@@ -67,8 +98,22 @@ def _read_line() -> str | None:
     return line.rstrip("\r\n") if line else None
 
 
+def _chain(bundle: CertificateBundle, trust: TrustStore, now: datetime) -> dict[str, Any]:
+    try:
+        result = verify_chain(load_certificate(bundle.cert_der), trust, now=now)
+    except CertificateError as exc:
+        return {"status": exc.code, "path": []}
+    return {"status": result.status, "path": list(result.chain)}
+
+
 def _check(
-    bundle: CertificateBundle, password: str | None, identity: str | None
+    bundle: CertificateBundle,
+    password: str | None,
+    identity: str | None,
+    *,
+    trust: TrustStore,
+    now: datetime,
+    unlocked: UnlockedKey | None = None,
 ) -> tuple[dict[str, Any], int]:
     info = bundle.info
     result: dict[str, Any] = {
@@ -86,8 +131,9 @@ def _check(
         "not_after": info.not_after.isoformat(),
         "expired": info.expired,
         "not_yet_valid": info.not_yet_valid,
-        "days_left": info.days_left,
+        "days_left": info.days_left(now),
         "fingerprint_sha256": info.fingerprint_sha256,
+        "public_key_sha256": info.public_key_sha256,
         "key_size": info.key_size,
         "is_financial_certificate": info.is_financial_certificate,
         "key_format": bundle.key_format,
@@ -95,12 +141,14 @@ def _check(
         "key_unlocked": None,
         "key_matches": None,
         "identity_verified": None,
+        "chain": _chain(bundle, trust, now),
+        "trust_anchors": trust.label,
     }
     code = EXIT_OK
     if password is None:
         return result, code
     try:
-        unlocked = unlock(bundle, password)
+        unlocked = unlocked or unlock(bundle, password)
     except WrongPassword:
         result["key_unlocked"] = False
         return result, EXIT_REJECTED
@@ -113,7 +161,10 @@ def _check(
     result["key_unlocked"], result["key_matches"] = True, True
     if identity is not None:
         try:
-            verified = verify_identity(bundle.cert_der, unlocked.random_num, identity)
+            verify_identity(bundle.cert_der, unlocked.random_num, identity)
+            verified = True
+        except IdentityMismatch:
+            verified = False
         except IdentityCheckUnavailable as exc:
             result["identity_error"] = exc.code
             return result, EXIT_UNUSABLE
@@ -150,6 +201,8 @@ def _print_human(result: dict[str, Any]) -> None:
         ("만료 / Expired", _yes_no(result["expired"])),
         ("키 / Key", f"RSA {result['key_size']}, {result['key_format'] or '-'}"),
         ("지문 / SHA-256", result["fingerprint_sha256"]),
+        ("공개키 / Public key SHA-256", result["public_key_sha256"]),
+        ("인증경로 / Chain", _chain_text(result)),
     ]
     if result["not_yet_valid"]:
         lines.append(("아직 유효하지 않음 / Not yet valid", _yes_no(True)))
@@ -169,6 +222,42 @@ def _print_human(result: dict[str, Any]) -> None:
         print(f"{label.ljust(width)}  {value}")
 
 
+_CHAIN_TEXT = {
+    "verified": "검증됨 / verified",
+    "unknown_issuer": "발급기관이 신뢰 목록에 없음 / issuer not in the trust store",
+    "untrusted_chain": "검증 실패 / does NOT verify",
+}
+
+
+def _chain_text(result: dict[str, Any]) -> str:
+    chain = result["chain"]
+    text = _CHAIN_TEXT.get(chain["status"], chain["status"])
+    if chain["path"]:
+        text += " — " + " → ".join(chain["path"])
+    return f"{text} [{result['trust_anchors']}]"
+
+
+TEST_ANCHORS_REMARK = "테스트용 앵커 / TEST anchors (kcert TEST Root CA)"
+
+
+def _load_trust(path: str | None) -> TrustStore:
+    """--trust FILE, else TRUSTED_CA_FILE, else the TEST bundle (clearly labelled)."""
+    if path is None:
+        from bot.config import Settings
+
+        try:
+            configured = Settings().trusted_ca_file
+        except Exception:  # an invalid .env is the bot's problem to report, not inspect's
+            configured = None
+        if configured is not None:
+            path = str(configured)
+    if path is not None:
+        return TrustStore.load(path)
+    from bot.certs import testgen
+
+    return TrustStore.from_pem(testgen.fake_ca_bundle_bytes(), label=TEST_ANCHORS_REMARK)
+
+
 def inspect_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="kcert-bot inspect",
@@ -184,19 +273,15 @@ def inspect_command(argv: list[str]) -> int:
         action="store_true",
         help="read an identity number from the next stdin line and check the VID",
     )
+    parser.add_argument(
+        "--trust",
+        metavar="FILE",
+        default=None,
+        help="PEM bundle of trusted CA certificates (default: TRUSTED_CA_FILE, else TEST anchors)",
+    )
     args = parser.parse_args(argv)
     if args.check_identity and not args.password_stdin:
         parser.error("--check-identity needs --password-stdin (R is inside the private key)")
-
-    try:
-        assembly = assemble(_collect(args.paths))
-        if not assembly.bundles:
-            raise NotACertificate(
-                "No complete certificate found; missing: "
-                + ", ".join(assembly.missing or ("cert",))
-            )
-    except CertificateError as exc:
-        return _print_error(exc.code, exc.message, args.json)
 
     password = _read_line() if args.password_stdin else None
     identity = _read_line() if args.check_identity else None
@@ -205,7 +290,38 @@ def inspect_command(argv: list[str]) -> int:
     if args.check_identity and identity is None:
         return _print_error("no_identity_number", "No identity number on stdin.", args.json)
 
-    results = [_check(bundle, password, identity) for bundle in assembly.bundles]
+    now = datetime.now(UTC)
+    opened: list[tuple[CertificateBundle, UnlockedKey | None]] = []
+    try:
+        trust = _load_trust(args.trust)
+        plain, protected = _split_protected(_collect(args.paths))
+        if protected and password is None:
+            raise PfxCertificateEncrypted(
+                "The PKCS#12 file keeps its certificate encrypted; give --password-stdin."
+            )
+        if plain:
+            assembly = assemble(plain)
+            opened += [(bundle, None) for bundle in assembly.bundles]
+        for upload in protected:
+            try:
+                bundle, key = open_protected_pfx(
+                    upload.data, password or "", label=upload.name or "pfx"
+                )
+            except WrongPassword:
+                return _print_wrong_password(args.json)
+            opened.append((bundle, key))
+        if not opened:
+            raise NotACertificate(
+                "No complete certificate found; missing: "
+                + ", ".join((assembly.missing if plain else ()) or ("cert",))
+            )
+    except CertificateError as exc:
+        return _print_error(exc.code, exc.message, args.json)
+
+    results = [
+        _check(bundle, password, identity, trust=trust, now=now, unlocked=key)
+        for bundle, key in opened
+    ]
     code = max(c for _r, c in results)
     if args.json:
         if len(results) == 1:
@@ -218,6 +334,14 @@ def inspect_command(argv: list[str]) -> int:
                 print()
             _print_human(result)
     return code
+
+
+def _print_wrong_password(as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": "wrong_password", "key_unlocked": False}))
+    else:
+        print(f"오류 / Error [wrong_password]: {WrongPassword.default_message}")
+    return EXIT_REJECTED
 
 
 def _print_error(code: str, message: str, as_json: bool) -> int:
@@ -253,33 +377,57 @@ def make_test_cert_command(argv: list[str]) -> int:
     parser.add_argument("--policy-oid", default=None)
     parser.add_argument("--vid-hash", choices=("sha256", "sha1"), default="sha256")
     parser.add_argument("--no-random", action="store_true", help="leave R out of the private key")
+    parser.add_argument(
+        "--count", type=int, default=1, help="make N certificates, and one zip holding all of them"
+    )
+    parser.add_argument(
+        "--expires-in-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="last valid day N days from today (KST)",
+    )
     args = parser.parse_args(argv)
-    if args.expired and args.not_yet_valid:
-        parser.error("--expired and --not-yet-valid exclude each other")
+    if sum((args.expired, args.not_yet_valid, args.expires_in_days is not None)) > 1:
+        parser.error("--expired, --not-yet-valid and --expires-in-days exclude each other")
+    if not 1 <= args.count <= 20:
+        parser.error("--count is 1 to 20")
     identity = args.identity_number
     if identity is None:
         identity = (
             testgen.DEFAULT_BUSINESS_NUMBER if args.corporate else testgen.DEFAULT_RESIDENT_NUMBER
         )
 
-    gen = testgen.generate_test_certificate(
-        fmt=args.fmt,
-        ca=args.ca,
-        corporate=args.corporate,
-        name=args.name,
-        password=args.password or TEST_PASSWORD,
-        identity_number=identity,
-        expired=args.expired,
-        not_yet_valid=args.not_yet_valid,
-        key_size=args.key_size,
-        include_random=not args.no_random,
-        policy_oid=args.policy_oid,
-        vid_hash=args.vid_hash,
-    )
-    paths = testgen.write_test_certificate(args.out, gen)
+    gens = [
+        testgen.generate_test_certificate(
+            fmt=args.fmt,
+            ca=args.ca,
+            corporate=args.corporate,
+            name=args.name,
+            password=args.password or TEST_PASSWORD,
+            identity_number=identity,
+            expired=args.expired,
+            not_yet_valid=args.not_yet_valid,
+            key_size=args.key_size,
+            include_random=not args.no_random,
+            policy_oid=args.policy_oid,
+            vid_hash=args.vid_hash,
+            expires_in_days=args.expires_in_days,
+        )
+        for _ in range(args.count)
+    ]
+    paths: list[Path] = []
+    for gen in gens:
+        paths += testgen.write_test_certificate(args.out, gen)
+    if len(gens) > 1:
+        paths.append(testgen.write_combined_zip(args.out, gens))
+    bundle_path = Path(args.out) / testgen.TEST_BUNDLE_NAME
+    bundle_path.write_bytes(testgen.fake_ca_bundle_bytes())
+    gen = gens[0]
     print("테스트용 가짜 인증서를 만들었습니다 / Wrote a FAKE test certificate:")
     for path in paths:
         print(f"  {path}")
+    print(f"테스트 CA 묶음 / TEST CA bundle (kcert-bot inspect --trust): {bundle_path}")
     print(f"소유자 / Owner: {gen.info.owner_name}  ({gen.info.ca_name_ko}, {gen.info.usage_ko})")
     # Only the published test defaults are echoed: a value the user chose stays off the terminal
     # (and out of shell logs); they know it already.

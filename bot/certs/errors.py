@@ -11,19 +11,28 @@ __all__ = [
     "ERROR_CODES",
     "ArchiveRejected",
     "CertificateError",
+    "ExpiredCertificate",
     "FileTooLarge",
+    "FinancialCertificate",
     "IdentityCheckUnavailable",
+    "IdentityMismatch",
     "IncompleteUpload",
     "InvalidIdentityNumber",
     "IterationLimitExceeded",
     "KeyMismatch",
+    "KeyOperationTimeout",
     "MissingRandom",
     "NoIdentityData",
     "NotACertificate",
     "NotRSA",
+    "NotRegistrable",
+    "NotYetValid",
     "PfxCertificateEncrypted",
+    "TrustStoreError",
+    "UnknownIssuer",
     "UnsupportedFormat",
     "UnsupportedKeySize",
+    "UntrustedChain",
     "WrongPassword",
 ]
 
@@ -119,6 +128,55 @@ class InvalidIdentityNumber(CertificateError):
     default_message = "An identity number has 13 digits (resident) or 10 digits (business)."
 
 
+class IdentityMismatch(CertificateError):
+    code = "identity_mismatch"
+    default_message = "The identity number does not match the certificate."
+
+
+class KeyOperationTimeout(CertificateError):
+    # A key operation that runs past its hard time bound is stopped, not waited for.
+    code = "key_operation_timeout"
+    default_message = "The key operation took too long and was stopped."
+
+
+class TrustStoreError(CertificateError):
+    code = "trust_store_invalid"
+    default_message = "The trusted CA bundle could not be read."
+
+
+class NotRegistrable(CertificateError):
+    """Base of the registration-policy refusals: a flow maps each subclass to one message."""
+
+    code = "not_registrable"
+    default_message = "The certificate cannot be registered."
+
+
+class ExpiredCertificate(NotRegistrable):
+    code = "expired"
+    default_message = "The certificate has expired."
+
+
+class NotYetValid(NotRegistrable):
+    code = "not_yet_valid"
+    default_message = "The certificate is not valid yet."
+
+
+class FinancialCertificate(NotRegistrable):
+    # 금융인증서 lives in the KFTC cloud; it is never a file a bank can register (npki.md §1.4).
+    code = "financial_certificate"
+    default_message = "A financial certificate (금융인증서) cannot be registered as a file."
+
+
+class UnknownIssuer(NotRegistrable):
+    code = "unknown_issuer"
+    default_message = "The certificate's issuer is not a trusted certification authority."
+
+
+class UntrustedChain(NotRegistrable):
+    code = "untrusted_chain"
+    default_message = "The certificate's chain to a trusted root CA does not verify."
+
+
 def _all_subclasses(cls: type[CertificateError]) -> list[type[CertificateError]]:
     found: list[type[CertificateError]] = [cls]
     for sub in cls.__subclasses__():
@@ -127,6 +185,7 @@ def _all_subclasses(cls: type[CertificateError]) -> list[type[CertificateError]]
 
 
 #: code -> class, for the lead's catalog mapping and for a test that codes are unique.
-ERROR_CODES: dict[str, type[CertificateError]] = {
-    c.code: c for c in _all_subclasses(CertificateError)
-}
+ALL_ERROR_CLASSES: tuple[type[CertificateError], ...] = tuple(
+    dict.fromkeys(_all_subclasses(CertificateError))
+)
+ERROR_CODES: dict[str, type[CertificateError]] = {c.code: c for c in ALL_ERROR_CLASSES}

@@ -16,6 +16,7 @@ from cryptography import x509
 from bot.certs import der
 from bot.certs.errors import (
     IdentityCheckUnavailable,
+    IdentityMismatch,
     InvalidIdentityNumber,
     MissingRandom,
     NoIdentityData,
@@ -97,14 +98,16 @@ def compute_vid(hash_name: str, identity_digits: str, random_num: bytes) -> byte
     return hashlib.new(hash_name, hashlib.new(hash_name, content).digest()).digest()
 
 
-def verify_identity(cert_der: bytes, random_num: bytes | None, identity_number: str) -> bool:
-    """True when the identity number matches the certificate's VID (constant-time compare).
+def verify_identity(cert_der: bytes, random_num: bytes | None, identity_number: str) -> None:
+    """Return when the identity number matches the certificate's VID (constant-time compare).
 
-    Raises NoIdentityData / MissingRandom (both IdentityCheckUnavailable) and InvalidIdentityNumber.
+    Raises IdentityMismatch when it does not, NoIdentityData / MissingRandom (both
+    IdentityCheckUnavailable) and InvalidIdentityNumber.
     """
     digits = normalize_identity_number(identity_number)
     vid = read_virtual_id(cert_der)
     if random_num is None:
         raise MissingRandom()
     computed = compute_vid(vid.hash_name, digits, random_num)
-    return hmac.compare_digest(computed, vid.virtual_id)
+    if not hmac.compare_digest(computed, vid.virtual_id):
+        raise IdentityMismatch()

@@ -6,28 +6,36 @@ register flow shows and what the store keeps (public data only, npki.md §0 item
 
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from bot.certs import catalog
 from bot.certs.errors import CertificateError, NotACertificate, NotRSA, UnsupportedKeySize
+from bot.certs.names import clean_text
 
 __all__ = [
+    "KST",
     "MAX_KEY_BITS",
     "MIN_KEY_BITS",
     "CertificateInfo",
-    "display_name",
     "inspect_certificate",
+    "kst_days_left",
     "load_certificate",
+    "owner_name_from_cn",
+    "public_key_sha256",
 ]
+
+#: Korea Standard Time (no DST): NPKI certificates end at 23:59:59 KST, so days count in KST.
+KST = timezone(timedelta(hours=9), "KST")
 
 MIN_KEY_BITS, MAX_KEY_BITS = 1024, 4096
 IDENTIFY_DATA_OID = "1.2.410.200004.10.1.1"
@@ -38,7 +46,12 @@ _NAME_CUT = re.compile(r"[(_\-0-9]")
 
 @dataclass(frozen=True)
 class CertificateInfo:
-    """Public, display-ready facts about one certificate. Datetimes are aware UTC."""
+    """Public, display-ready facts about one certificate. Datetimes are aware UTC.
+
+    Time-dependent facts come from the methods with an explicit `now` (`days_left(now)`,
+    `is_expired(now)`, `is_not_yet_valid(now)`); the `expired`/`not_yet_valid` fields are the
+    same facts at inspection time, kept for callers that have not moved to the methods yet.
+    """
 
     owner_name: str
     subject_dn: str
@@ -55,13 +68,26 @@ class CertificateInfo:
     usage_purpose_en: str | None
     not_before: datetime
     not_after: datetime
-    days_left: int  # whole days until expiry; negative once expired
-    expired: bool
-    not_yet_valid: bool
+    expired: bool  # at inspection time; prefer is_expired(now)
+    not_yet_valid: bool  # at inspection time; prefer is_not_yet_valid(now)
     fingerprint_sha256: str
     key_size: int
     is_financial_certificate: bool
     has_identity_data: bool
+    # SHA-256 of the SubjectPublicKeyInfo DER: the same key keeps the same value whatever
+    # else in the certificate (or its signature) differs, so locks are keyed on it.
+    public_key_sha256: str = ""
+    cert_der: bytes = field(default=b"", repr=False, compare=False)
+
+    def days_left(self, now: datetime) -> int:
+        """KST calendar days until the expiry day: 0 on the last day, negative once expired."""
+        return kst_days_left(self.not_after, now)
+
+    def is_expired(self, now: datetime) -> bool:
+        return _aware(now) > self.not_after
+
+    def is_not_yet_valid(self, now: datetime) -> bool:
+        return _aware(now) < self.not_before
 
     @property
     def usage_ko(self) -> str:
@@ -77,6 +103,7 @@ class CertificateInfo:
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("cert_der")
         data["not_before"] = self.not_before.isoformat()
         data["not_after"] = self.not_after.isoformat()
         return data
@@ -92,8 +119,29 @@ def load_certificate(cert_der: bytes) -> x509.Certificate:
         raise NotACertificate() from exc
 
 
-def display_name(common_name: str) -> str:
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def kst_calendar_day(moment: datetime) -> date:
+    return _aware(moment).astimezone(KST).date()
+
+
+def kst_days_left(not_after: datetime, now: datetime) -> int:
+    """The one definition of "days left": KST calendar days from now's day to the expiry day."""
+    return (kst_calendar_day(not_after) - kst_calendar_day(now)).days
+
+
+def public_key_sha256(cert: x509.Certificate) -> str:
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(spki).hexdigest()
+
+
+def owner_name_from_cn(common_name: str) -> str:
     """The owner's name for display only; the CN format differs per CA and is never parsed for logic."""
+    common_name = clean_text(common_name)
     cut = _NAME_CUT.search(common_name)
     name = common_name[: cut.start()] if cut else common_name
     return name.strip() or common_name.strip()
@@ -145,8 +193,7 @@ def _inspect(cert: x509.Certificate, now: datetime) -> CertificateInfo:
     key_size = public_key.key_size
     if not MIN_KEY_BITS <= key_size <= MAX_KEY_BITS:
         raise UnsupportedKeySize()
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
+    now = _aware(now)
 
     with warnings.catch_warnings():
         # Negative or oversized serials raise a deprecation warning only; still show them.
@@ -158,7 +205,7 @@ def _inspect(cert: x509.Certificate, now: datetime) -> CertificateInfo:
     ca = catalog.ca_for_organization(issuer_org)
     policy_oid = _policy_oid(cert)
     policy = catalog.policy_info(policy_oid)
-    subject_dn = cert.subject.rfc4514_string()
+    subject_dn = clean_text(cert.subject.rfc4514_string())
     common_name = _first_attr(cert.subject, NameOID.COMMON_NAME) or ""
 
     if policy is not None:
@@ -170,11 +217,10 @@ def _inspect(cert: x509.Certificate, now: datetime) -> CertificateInfo:
         usage, purpose_ko, purpose_en = "restricted", None, None
 
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
-    days_left = (not_after - now) // timedelta(days=1)
     return CertificateInfo(
-        owner_name=display_name(common_name),
+        owner_name=owner_name_from_cn(common_name),
         subject_dn=subject_dn,
-        issuer_dn=cert.issuer.rfc4514_string(),
+        issuer_dn=clean_text(cert.issuer.rfc4514_string()),
         ca=ca.code,
         ca_name_ko=ca.name_ko,
         ca_name_en=ca.name_en,
@@ -187,11 +233,12 @@ def _inspect(cert: x509.Certificate, now: datetime) -> CertificateInfo:
         usage_purpose_en=purpose_en,
         not_before=not_before,
         not_after=not_after,
-        days_left=int(days_left),
         expired=now > not_after,
         not_yet_valid=now < not_before,
         fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex(),
         key_size=key_size,
         is_financial_certificate=policy_oid in catalog.FINANCIAL_CERTIFICATE_POLICIES,
         has_identity_data=_has_identity_data(cert),
+        public_key_sha256=public_key_sha256(cert),
+        cert_der=cert.public_bytes(serialization.Encoding.DER),
     )

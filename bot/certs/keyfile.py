@@ -103,13 +103,16 @@ def parse_key_blob(blob: bytes) -> KeyScheme:
             return KeyScheme(fmt, salt, iterations, ciphertext)
         if oid == PBES2:
             return _parse_pbes2(alg[1], ciphertext)
-    except (der.DerError, IndexError) as exc:
+    except (der.DerError, IndexError, ValueError) as exc:  # e.g. empty PBES2 parameters
         raise UnsupportedFormat("The private key's encryption parameters are malformed.") from exc
     raise UnsupportedFormat("The private key uses an unsupported encryption scheme.")
 
 
 def _parse_pbes2(params_tlv: der.Tlv, ciphertext: bytes) -> KeyScheme:
-    kdf, scheme = params_tlv.expect(der.SEQUENCE).children()[:2]
+    parts = params_tlv.expect(der.SEQUENCE).children()
+    if len(parts) < 2:
+        raise der.DerError("PBES2 parameters have a KDF and a scheme")
+    kdf, scheme = parts[:2]
     kdf_parts = kdf.expect(der.SEQUENCE).children()
     if kdf_parts[0].as_oid() != PBKDF2:
         raise UnsupportedFormat("Only PBKDF2 is supported inside PBES2.")

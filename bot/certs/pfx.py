@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from bot.certs import der, keyfile
 from bot.certs.errors import (
+    CertificateError,
+    IterationLimitExceeded,
     NotACertificate,
     PfxCertificateEncrypted,
     UnsupportedFormat,
@@ -25,6 +27,7 @@ from bot.certs.errors import (
 
 __all__ = [
     "PfxContents",
+    "check_pfx_iterations",
     "load_key_and_random",
     "pkcs12_kdf",
     "read_pfx",
@@ -37,7 +40,113 @@ SHROUDED_KEY_BAG = "1.2.840.113549.1.12.10.1.2"
 X509_CERTIFICATE = "1.2.840.113549.1.9.22.1"
 PBE_SHA1_3DES = "1.2.840.113549.1.12.1.3"
 PBE_SHA1_2DES = "1.2.840.113549.1.12.1.4"
+SAFE_CONTENTS_BAG = "1.2.840.113549.1.12.10.1.6"
+PBMAC1 = "1.2.840.113549.1.5.14"
+# Every PBE scheme whose parameters are PBEParameter { salt, iterationCount }: PKCS#12's six
+# pbeWithSHAAnd* and PKCS#5 v1.5's pbeWith{MD2,MD5,SHA1}And{DES,RC2}-CBC.
+_PBE_PARAMETER_SCHEMES = frozenset(
+    [f"1.2.840.113549.1.12.1.{n}" for n in range(1, 7)]
+    + [f"1.2.840.113549.1.5.{n}" for n in (1, 3, 4, 6, 10, 11)]
+)
 _MAX_BAGS = 32
+_MAX_NESTING = 3
+
+
+def check_pfx_iterations(data: bytes) -> None:
+    """Refuse a PFX whose MAC or any visible PBE asks for more than MAX_ITERATIONS.
+
+    `pkcs12.load_key_and_certificates` runs whatever counts the file names, unbounded and
+    holding the GIL (2³¹−1 MAC iterations stalled the bot for minutes), so every count it
+    would run is read here first with the project's DER reader: the MAC (or PBMAC1's PBKDF2),
+    each shrouded key bag, each encryptedData's scheme and PBES2's PBKDF2 inside them. Bags
+    inside an encryptedData are only visible after decryption; the hard time bound of
+    bot/keywork.py covers what is hidden there. Raises IterationLimitExceeded,
+    UnsupportedFormat (a scheme whose cost cannot be read) or NotACertificate (malformed).
+    """
+    try:
+        _check_iterations(data)
+    except CertificateError:
+        raise
+    except (der.DerError, IndexError, ValueError) as exc:
+        raise NotACertificate("The PKCS#12 file is malformed.") from exc
+
+
+def _limit(count: int) -> None:
+    if count < 1:
+        raise UnsupportedFormat("The PKCS#12 file has an invalid iteration count.")
+    if count > keyfile.MAX_ITERATIONS:
+        raise IterationLimitExceeded()
+
+
+def _check_scheme(alg_tlv: der.Tlv) -> None:
+    """Check the iteration count of one encryption AlgorithmIdentifier."""
+    parts = alg_tlv.expect(der.SEQUENCE).children()
+    oid = parts[0].as_oid()
+    if oid in _PBE_PARAMETER_SCHEMES:
+        params = parts[1].expect(der.SEQUENCE).children()
+        _limit(params[1].as_int())
+    elif oid == keyfile.PBES2:
+        kdf = parts[1].expect(der.SEQUENCE).children()[0]
+        _check_pbkdf2(kdf)
+    else:
+        raise UnsupportedFormat("The PKCS#12 file uses an unsupported encryption scheme.")
+
+
+def _check_pbkdf2(kdf_tlv: der.Tlv) -> None:
+    kdf = kdf_tlv.expect(der.SEQUENCE).children()
+    if kdf[0].as_oid() != keyfile.PBKDF2:
+        # scrypt and friends have costs of their own that nothing here bounds
+        raise UnsupportedFormat("Only PBKDF2 is supported inside PBES2.")
+    _limit(kdf[1].expect(der.SEQUENCE).children()[1].as_int())
+
+
+def _check_iterations(data: bytes) -> None:
+    pfx = der.parse(data).expect(der.SEQUENCE).children()
+    if pfx[0].as_int() != 3:
+        raise der.DerError("PFX version 3 expected")
+    if len(pfx) > 2:
+        mac = pfx[2].expect(der.SEQUENCE).children()
+        digest_alg = mac[0].expect(der.SEQUENCE).children()[0].expect(der.SEQUENCE).children()
+        if digest_alg[0].as_oid() == PBMAC1:
+            pbmac1 = digest_alg[1].expect(der.SEQUENCE).children()
+            _check_pbkdf2(pbmac1[0])
+        # iterations INTEGER DEFAULT 1 (absent means one)
+        if len(mac) > 2:
+            _limit(mac[2].as_int())
+    auth_safe = _content_info(pfx[1])
+    if auth_safe[0] != DATA:
+        raise UnsupportedFormat("Public-key-protected PKCS#12 files are not supported.")
+    infos = der.parse(auth_safe[1]).expect(der.SEQUENCE).children()
+    if len(infos) > _MAX_BAGS:
+        raise UnsupportedFormat("The PKCS#12 file has too many parts.")
+    for info in infos:
+        parts = info.expect(der.SEQUENCE).children()
+        content_type = parts[0].as_oid()
+        if content_type == DATA:
+            content = parts[1].expect(der.CONTEXT_0).children()[0].expect(der.OCTET_STRING).value
+            _check_bags(der.parse(content), depth=0)
+        elif content_type == ENCRYPTED_DATA:
+            encrypted = parts[1].expect(der.CONTEXT_0).children()[0].expect(der.SEQUENCE)
+            content_info = encrypted.children()[1].expect(der.SEQUENCE).children()
+            _check_scheme(content_info[1])
+        else:
+            raise UnsupportedFormat("The PKCS#12 file holds an unsupported kind of content.")
+
+
+def _check_bags(safe_contents: der.Tlv, *, depth: int) -> None:
+    if depth > _MAX_NESTING:
+        raise UnsupportedFormat("The PKCS#12 file nests its bags too deep.")
+    bags = safe_contents.expect(der.SEQUENCE).children()
+    if len(bags) > _MAX_BAGS:
+        raise UnsupportedFormat("The PKCS#12 file has too many bags.")
+    for bag in bags:
+        parts = bag.expect(der.SEQUENCE).children()
+        bag_id = parts[0].as_oid()
+        value = parts[1].expect(der.CONTEXT_0).children()[0]
+        if bag_id == SHROUDED_KEY_BAG:
+            _check_scheme(value.expect(der.SEQUENCE).children()[0])
+        elif bag_id == SAFE_CONTENTS_BAG:
+            _check_bags(value, depth=depth + 1)
 
 
 @dataclass(frozen=True)
@@ -49,7 +158,11 @@ class PfxContents:
 
 
 def read_pfx(data: bytes) -> PfxContents:
-    """Walk the unencrypted parts of a PFX; raise NotACertificate or PfxCertificateEncrypted."""
+    """Walk the unencrypted parts of a PFX; raise NotACertificate or PfxCertificateEncrypted.
+
+    Raises IterationLimitExceeded first when any count would make opening it too costly.
+    """
+    check_pfx_iterations(data)
     try:
         contents = _walk(data)
     except (der.DerError, IndexError, ValueError) as exc:
@@ -164,6 +277,7 @@ def load_key_and_random(
 ) -> tuple[object, bytes | None]:
     """Return (private key, R or None) for the key that matches `cert`; WrongPassword otherwise."""
     password = password.rstrip("\r\n")
+    check_pfx_iterations(data)  # before cryptography runs the file's own counts
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # BER fallback notices for damaged files

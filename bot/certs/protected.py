@@ -12,6 +12,7 @@ import warnings
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from bot.certs.errors import NotACertificate, WrongPassword
+from bot.certs.pfx import check_pfx_iterations
 from bot.certs.unlock import UnlockedKey, unlock
 from bot.certs.upload import CertificateBundle, _bundle, _pick_sign_certificate
 
@@ -23,8 +24,10 @@ def open_protected_pfx(
 ) -> tuple[CertificateBundle, UnlockedKey]:
     """Decrypt the whole PFX with the password; return its signing certificate and key.
 
-    Raises WrongPassword, KeyMismatch, NotRSA or NotACertificate like `unlock`.
+    Raises WrongPassword, KeyMismatch, NotRSA or NotACertificate like `unlock`, and
+    IterationLimitExceeded before anything runs the file's own iteration counts.
     """
+    check_pfx_iterations(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # BER fallback notices for damaged files

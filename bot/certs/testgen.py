@@ -1,12 +1,15 @@
 """Realistic fake NPKI material for tests, benchmarks and people trying the bot.
 
-A fake CA per issuer (real-looking DNs, in-process cached keys) issues a user certificate with
-the right policy OID, KeyUsage and identifyData/VID; the key is written in every NPKI format.
+A persistent TEST root ("kcert TEST Root CA") and one TEST intermediate per issuer, committed
+under bot/certs/testca/ (test-only keys, published on purpose), issue a user certificate with the
+right policy OID, KeyUsage and identifyData/VID, so a file made yesterday still verifies against
+`fake_ca_bundle_path()`; the key is written in every NPKI format.
 Encoding uses pyasn1 and cryptography, not the reader's own DER code, so the two cannot share a bug.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -28,17 +31,29 @@ from pyasn1.type import char, tag, univ
 
 from bot.certs.catalog import DEFAULT_POLICY
 from bot.certs.inspect import CertificateInfo, inspect_certificate
+from bot.certs.trust import TrustStore
 
 __all__ = [
     "CA_CODES",
     "DEFAULT_BUSINESS_NUMBER",
     "DEFAULT_RESIDENT_NUMBER",
     "FORMATS",
+    "TEST_CA_DIR",
     "GeneratedCertificate",
     "encrypt_private_key",
+    "fake_ca_bundle_bytes",
+    "fake_ca_bundle_path",
+    "fake_ca_certificate",
+    "fake_ca_key",
+    "fake_trust_store",
     "generate_test_certificate",
+    "write_combined_zip",
     "write_test_certificate",
 ]
+
+TEST_CA_DIR = Path(__file__).with_name("testca")
+TEST_BUNDLE_NAME = "test-ca-bundle.pem"
+TEST_ROOT_NAME = "kcert TEST Root CA"
 
 FORMATS = ("seed-sha1", "seed-cbc", "pbes2-seed", "pbes2-aes", "pfx")
 CA_CODES = ("yessign", "KICA", "SignKorea", "CrossCert", "TradeSign", "other")
@@ -51,16 +66,18 @@ _VID = "1.2.410.200004.10.1.1.1"
 _RANDOM_NUM = "1.2.410.200004.10.1.1.3"
 _HASH_OIDS = {"sha1": "1.3.14.3.2.26", "sha256": "2.16.840.1.101.3.4.2.1"}
 
-# (issuer CN, issuer O, issuer C, NPKI folder) per CA code (npki.md §5.1)
+# (issuer CN, issuer O, issuer C, NPKI folder) per CA code (npki.md §5.1); the CNs say TEST so
+# a test intermediate can never pass for a real one, the O= values are the real CAs' (catalog).
 _ISSUERS = {
-    "yessign": ("yessignCA Class 4", "yessign", "KR", "yessign"),
-    "KICA": ("signGATE CA7", "KICA", "KR", "KICA"),
-    "SignKorea": ("SignKorea CA5", "SignKorea", "KR", "SignKorea"),
-    "CrossCert": ("CrossCertCA5", "CrossCert", "KR", "CrossCert"),
-    "TradeSign": ("TradeSignCA5", "TradeSign", "KR", "TradeSign"),
+    "yessign": ("yessignCA Class 4 kcert TEST", "yessign", "KR", "yessign"),
+    "KICA": ("signGATE CA7 kcert TEST", "KICA", "KR", "KICA"),
+    "SignKorea": ("SignKorea CA5 kcert TEST", "SignKorea", "KR", "SignKorea"),
+    "CrossCert": ("CrossCertCA5 kcert TEST", "CrossCert", "KR", "CrossCert"),
+    "TradeSign": ("TradeSignCA5 kcert TEST", "TradeSign", "KR", "TradeSign"),
     "other": ("Unknown Test CA", "Unknown CA", "KR", "UnknownCA"),
 }
-_CA_KEYS: dict[str, rsa.RSAPrivateKey] = {}
+# "other" is issued by a persistent key too, but it is not in the test bundle: an unknown issuer.
+_TRUSTED_TEST_CAS = ("yessign", "KICA", "SignKorea", "CrossCert", "TradeSign")
 
 
 @dataclass(frozen=True)
@@ -84,11 +101,116 @@ class GeneratedCertificate:
         return f"GeneratedCertificate(fmt={self.fmt!r}, folder_name={self.folder_name!r})"
 
 
+@functools.cache
+def fake_ca_key(name: str) -> rsa.RSAPrivateKey:
+    """The committed TEST key of "root" or a CA code (published test material, not a secret)."""
+    key = serialization.load_pem_private_key((TEST_CA_DIR / f"{name}.key.pem").read_bytes(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+@functools.cache
+def fake_ca_certificate(name: str) -> x509.Certificate:
+    """The committed TEST certificate of "root" or a CA code."""
+    return x509.load_pem_x509_certificate((TEST_CA_DIR / f"{name}.pem").read_bytes())
+
+
 def _ca_key(ca: str) -> rsa.RSAPrivateKey:
-    # Generating a CA key costs ~0.1 s: once per issuer per process keeps test runs fast.
-    if ca not in _CA_KEYS:
-        _CA_KEYS[ca] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return _CA_KEYS[ca]
+    return fake_ca_key(ca)
+
+
+def fake_ca_bundle_path() -> Path:
+    """The TEST root + TEST intermediates as one PEM bundle (what tests and `inspect` trust)."""
+    return TEST_CA_DIR / TEST_BUNDLE_NAME
+
+
+def fake_ca_bundle_bytes() -> bytes:
+    return fake_ca_bundle_path().read_bytes()
+
+
+def fake_trust_store() -> TrustStore:
+    return TrustStore.from_pem(fake_ca_bundle_bytes(), label="kcert TEST anchors")
+
+
+def _ca_extensions(
+    builder: x509.CertificateBuilder, key: rsa.RSAPrivateKey, issuer_key: rsa.RSAPrivateKey
+) -> x509.CertificateBuilder:
+    return (
+        builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    )
+
+
+def regenerate_test_ca(directory: Path = TEST_CA_DIR) -> None:
+    """Write a NEW test root, test intermediates and bundle (replaces the committed ones!).
+
+    Only for when the test anchors must change; every file made before stops verifying.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "KR"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kcert TEST (not a real CA)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, TEST_ROOT_NAME),
+        ]
+    )
+    root_builder = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(datetime(2060, 1, 1, tzinfo=UTC))
+    )
+    root = _ca_extensions(root_builder, root_key, root_key).sign(root_key, hashes.SHA256())
+    files = {"root": (root_key, root)}
+    for serial, ca in enumerate(CA_CODES, start=2):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_issuer_name(ca))
+            .issuer_name(root_name)
+            .public_key(key.public_key())
+            .serial_number(serial)
+            .not_valid_before(start)
+            .not_valid_after(datetime(2055, 1, 1, tzinfo=UTC))
+        )
+        files[ca] = (key, _ca_extensions(builder, key, root_key).sign(root_key, hashes.SHA256()))
+    for name, (key, cert) in files.items():
+        (directory / f"{name}.key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        (directory / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    bundle = b"".join(
+        files[name][1].public_bytes(serialization.Encoding.PEM)
+        for name in ("root", *_TRUSTED_TEST_CAS)
+    )
+    (directory / TEST_BUNDLE_NAME).write_bytes(bundle)
 
 
 def _issuer_name(ca: str) -> x509.Name:
@@ -338,8 +460,26 @@ def _p12_kdf(password: bytes, salt: bytes, purpose: int, iterations: int, size: 
     return result[:size]
 
 
-def build_pfx(cert_der: bytes, pkcs8: bytes, password: str, *, iterations: int = 2048) -> bytes:
-    """A PFX like a bank's export: plain certBag, 3DES shrouded key bag that keeps R."""
+_HOSTILE = 1_000_000  # above this, a count is never run here: the part it protects is filler
+
+
+def build_pfx(
+    cert_der: bytes,
+    pkcs8: bytes,
+    password: str,
+    *,
+    iterations: int = 2048,
+    mac_iterations: int | None = None,
+    hidden_key_iterations: int | None = None,
+) -> bytes:
+    """A PFX like a bank's export: plain certBag, 3DES shrouded key bag that keeps R.
+
+    Hostile variants for tests: `iterations` (key bag) or `mac_iterations` above 10⁶ write the
+    count with filler instead of running it (as an attacker's file would); with
+    `hidden_key_iterations` the key bag moves inside an encryptedData (PBES2-AES, 2048 it.),
+    so its count is visible only after decryption.
+    """
+    mac_iterations = iterations if mac_iterations is None else mac_iterations
     bmp = password.encode("utf-16-be") + b"\x00\x00"
     local_key_id = _tlv(
         0x30,
@@ -353,13 +493,17 @@ def build_pfx(cert_der: bytes, pkcs8: bytes, password: str, *, iterations: int =
         + attrs,
     )
     salt = os.urandom(8)
-    key = _p12_kdf(bmp, salt, 1, iterations, 24)
-    iv = _p12_kdf(bmp, salt, 2, iterations, 8)
-    encrypted = _pad_encrypt(TripleDES(key), iv, pkcs8)
+    bag_iterations = iterations if hidden_key_iterations is None else hidden_key_iterations
+    if bag_iterations > _HOSTILE:
+        encrypted = os.urandom(8 * ((len(pkcs8) + 8) // 8))
+    else:
+        key = _p12_kdf(bmp, salt, 1, bag_iterations, 24)
+        iv = _p12_kdf(bmp, salt, 2, bag_iterations, 8)
+        encrypted = _pad_encrypt(TripleDES(key), iv, pkcs8)
     pbe = _tlv(
         0x30,
         _oid("1.2.840.113549.1.12.1.3")
-        + _tlv(0x30, _tlv(0x04, salt) + encoder.encode(univ.Integer(iterations))),
+        + _tlv(0x30, _tlv(0x04, salt) + encoder.encode(univ.Integer(bag_iterations))),
     )
     key_bag = _tlv(
         0x30,
@@ -371,17 +515,48 @@ def build_pfx(cert_der: bytes, pkcs8: bytes, password: str, *, iterations: int =
     def data_content(body: bytes) -> bytes:
         return _tlv(0x30, _oid("1.2.840.113549.1.7.1") + _tlv(0xA0, _tlv(0x04, body)))
 
-    auth_safe = _tlv(0x30, data_content(_tlv(0x30, cert_bag + key_bag)))
+    if hidden_key_iterations is None:
+        auth_safe = _tlv(0x30, data_content(_tlv(0x30, cert_bag + key_bag)))
+    else:
+        auth_safe = _tlv(
+            0x30, data_content(_tlv(0x30, cert_bag)) + _pbes2_encrypted_data(key_bag, password)
+        )
     mac_salt = os.urandom(8)
-    mac = hmac.HMAC(_p12_kdf(bmp, mac_salt, 3, iterations, 20), hashes.SHA1())
-    mac.update(auth_safe)
+    if mac_iterations > _HOSTILE:
+        mac_value = os.urandom(20)
+    else:
+        mac = hmac.HMAC(_p12_kdf(bmp, mac_salt, 3, mac_iterations, 20), hashes.SHA1())
+        mac.update(auth_safe)
+        mac_value = mac.finalize()
     digest_info = _tlv(
-        0x30, _tlv(0x30, _oid("1.3.14.3.2.26") + b"\x05\x00") + _tlv(0x04, mac.finalize())
+        0x30, _tlv(0x30, _oid("1.3.14.3.2.26") + b"\x05\x00") + _tlv(0x04, mac_value)
     )
     mac_data = _tlv(
-        0x30, digest_info + _tlv(0x04, mac_salt) + encoder.encode(univ.Integer(iterations))
+        0x30, digest_info + _tlv(0x04, mac_salt) + encoder.encode(univ.Integer(mac_iterations))
     )
     return _tlv(0x30, encoder.encode(univ.Integer(3)) + data_content(auth_safe) + mac_data)
+
+
+def _pbes2_encrypted_data(bags: bytes, password: str) -> bytes:
+    """ContentInfo(encryptedData) of SafeContents `bags` under PBES2 (PBKDF2-SHA256, AES-256)."""
+    salt, iv = os.urandom(16), os.urandom(16)
+    key = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, ITERATIONS, 32)
+    ciphertext = _pad_encrypt(AES(key), iv, _tlv(0x30, bags))
+    kdf = _tlv(
+        0x30,
+        _oid("1.2.840.113549.1.5.12")
+        + _tlv(
+            0x30,
+            _tlv(0x04, salt)
+            + encoder.encode(univ.Integer(ITERATIONS))
+            + _tlv(0x30, _oid("1.2.840.113549.2.9") + b"\x05\x00"),
+        ),
+    )
+    scheme = _tlv(0x30, _oid("2.16.840.1.101.3.4.1.42") + _tlv(0x04, iv))
+    alg = _tlv(0x30, _oid("1.2.840.113549.1.5.13") + _tlv(0x30, kdf + scheme))
+    content_info = _tlv(0x30, _oid("1.2.840.113549.1.7.1") + alg + _tlv(0x80, ciphertext))
+    encrypted_data = _tlv(0x30, encoder.encode(univ.Integer(0)) + content_info)
+    return _tlv(0x30, _oid("1.2.840.113549.1.7.6") + _tlv(0xA0, encrypted_data))
 
 
 # ---- the certificate ------------------------------------------------------------------------
@@ -404,12 +579,18 @@ def generate_test_certificate(
     vid_hash: str = "sha256",
     private_key: rsa.RSAPrivateKey | None = None,
     iterations: int = ITERATIONS,
+    expires_in_days: int | None = None,
+    issuer_key: rsa.RSAPrivateKey | None = None,
+    issuer_name: x509.Name | None = None,
+    serial: int | None = None,
 ) -> GeneratedCertificate:
     """Make one fake certificate and its files in memory.
 
     `identity_number=None` leaves out identifyData/VID; for a corporate certificate the default
     resident number is swapped for a 10-digit business number. `private_key` reuses a key
-    (tests use it to skip key generation).
+    (tests use it to skip key generation). `expires_in_days=N` makes the certificate's last
+    day N KST days from now. `issuer_key`/`issuer_name`/`serial` replace the test CA's (tests
+    use them for forgeries and broken chains).
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}")
@@ -432,16 +613,22 @@ def generate_test_certificate(
     else:
         not_before = day - timedelta(days=30)
     not_after = not_before + timedelta(days=365) - timedelta(seconds=1)
-    serial = secrets.randbits(31) + 1
+    if expires_in_days is not None:
+        # the last valid second is 23:59:59 KST of the day N KST days from today
+        kst_today = (now + timedelta(hours=9)).date()
+        last_day = kst_today + timedelta(days=expires_in_days)
+        not_after = datetime(last_day.year, last_day.month, last_day.day, 14, 59, 59, tzinfo=UTC)
+        not_before = min(not_before, not_after - timedelta(days=30))
+    serial = serial if serial is not None else secrets.randbits(31) + 1
     parts = _subject_parts(ca, corporate, name, not_before, serial)
     subject = x509.Name([x509.NameAttribute(_NAME_OIDS[k], v) for k, v in reversed(parts)])
     policy = policy_oid or DEFAULT_POLICY[(ca, corporate)]
-    ca_key = _ca_key(ca)
+    ca_key = issuer_key or _ca_key(ca)
 
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(_issuer_name(ca))
+        .issuer_name(issuer_name or _issuer_name(ca))
         .public_key(key.public_key())
         .serial_number(serial)
         .not_valid_before(not_before)
@@ -553,3 +740,16 @@ def write_test_certificate(out_dir: Path, gen: GeneratedCertificate) -> list[Pat
         pfx_path.write_bytes(gen.pfx)
         written.append(pfx_path)
     return written
+
+
+def write_combined_zip(out_dir: Path, gens: list[GeneratedCertificate]) -> Path:
+    """One zip holding every certificate's NPKI folder (a user's whole NPKI tree)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for gen in gens:
+            base = f"NPKI/{gen.ca_folder}/USER/{gen.folder_name}"
+            archive.writestr(f"{base}/signCert.der", gen.cert_der)
+            archive.writestr(f"{base}/signPri.key", gen.key_blob)
+    path = Path(out_dir) / f"NPKI_{len(gens)}certs.zip"
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -168,11 +168,18 @@ class _Member:
 def _member_name(info: zipfile.ZipInfo) -> str:
     name = info.filename
     if not info.flag_bits & 0x800:
-        # Korean Windows writes cp949 names without the UTF-8 flag; zipfile decoded them as cp437.
+        # Without the UTF-8 flag zipfile decoded the name as cp437. Linux `zip` writes UTF-8
+        # without the flag, Korean Windows writes cp949: try UTF-8 first (strict: cp949 bytes
+        # are rarely valid UTF-8), then cp949.
         try:
-            name = name.encode("cp437").decode("cp949")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
+            raw = name.encode("cp437")
+        except UnicodeEncodeError:
+            return name
+        for encoding in ("utf-8", "cp949"):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
     return name
 
 

@@ -10,7 +10,7 @@ import logging
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.flows.common import Context, language, say, services
+from bot.flows.common import Context, Handler, language, say, services
 from faq.kb import KnowledgeBaseError
 
 log = logging.getLogger(__name__)
@@ -78,5 +78,5 @@ async def reload_faq(update: Update, context: Context) -> None:
     await say(update, context, svc.catalog.text(lang, "admin.reloaded", entries=count))
 
 
-def handlers() -> list[object]:
+def handlers() -> list[Handler]:
     return [CommandHandler("unanswered", unanswered), CommandHandler("reload_faq", reload_faq)]

@@ -1,15 +1,15 @@
-"""What every flow shares: the services, the user's language, replies from the catalog.
+"""What every flow shares: the typed context, the user's language, replies from the catalog.
 
-Flows get everything through `services(context)`; nothing here holds a secret.
+Handlers get everything through `context` (a `Context`, PTB's CallbackContext with typed
+properties: store, catalog, sessions, faq, clock, settings); nothing here holds a secret.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -18,18 +18,23 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     ConversationHandler,
+    ExtBot,
+    JobQueue,
 )
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.flows import callbacks as cb
+from bot.flows.faq_service import FaqService
 from bot.store import Store
 from bot.texts import Catalog
-from bot.vault import KeyVault
+from bot.vault import RegistrationSessions
 
 log = logging.getLogger(__name__)
 KST = ZoneInfo("Asia/Seoul")
@@ -37,36 +42,79 @@ KST = ZoneInfo("Asia/Seoul")
 
 @dataclass
 class Services:
-    """Everything the flows use, built once in `bot.app`."""
+    """The parts the handlers use, built once in `bot.app` (read them through `Context`)."""
 
     settings: Settings
     store: Store
     catalog: Catalog
-    vault: KeyVault
-    faq: Any  # bot.flows.faq.FaqService (typed loosely to keep imports one-way)
+    sessions: RegistrationSessions
+    faq: FaqService
+    clock: Clock
     languages: dict[int, str] = field(default_factory=dict)
-    clock: Callable[[], float] = time.time
-    # Lines waiting to go out with the chat's next message (chat id -> (texts, protect)).
-    notes: dict[int, tuple[list[str], bool]] = field(default_factory=dict)
 
 
-class KcertApplication(Application):  # type: ignore[type-arg]
+class Context(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
+    """PTB's context with typed access to our parts (set as `ContextTypes(context=...)`)."""
+
+    @property
+    def services(self) -> Services:
+        app = self.application
+        if not isinstance(app, KcertApplication):
+            raise TypeError("kcert handlers run in a KcertApplication")
+        return app.services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.services.catalog
+
+    @property
+    def sessions(self) -> RegistrationSessions:
+        return self.services.sessions
+
+    @property
+    def faq(self) -> FaqService:
+        return self.services.faq
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+
+class KcertApplication(
+    Application[
+        ExtBot[None],
+        Context,
+        dict[str, Any],
+        dict[str, Any],
+        dict[str, Any],
+        JobQueue[Context],
+    ]
+):
     """The PTB Application plus our services (Application itself uses __slots__)."""
 
     services: Services
 
 
-Context = CallbackContext[Any, dict[str, Any], dict[str, Any], dict[str, Any]]
-CONTEXT_TYPES = ContextTypes(context=CallbackContext, user_data=dict, chat_data=dict, bot_data=dict)
+CONTEXT_TYPES = ContextTypes(context=Context, user_data=dict, chat_data=dict, bot_data=dict)
+Handler = BaseHandler[Update, Context, Any]
 
 
 def services(context: Context) -> Services:
-    return context.application.services  # type: ignore[attr-defined, no-any-return]
+    """Kept for call sites outside handlers (jobs); handlers use `context.<part>`."""
+    return context.services
 
 
 async def language(update: Update, context: Context) -> str:
     """The user's language: their choice, else English for English Telegram, else the default."""
-    svc = services(context)
+    svc = context.services
     user = update.effective_user
     if user is None:
         return svc.settings.default_language
@@ -88,9 +136,9 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-def yes_no(yes: str, no: str, prefix: str) -> InlineKeyboardMarkup:
-    """The confirmation buttons of a flow: `<prefix>:ok` and `<prefix>:no`."""
-    return keyboard([[(yes, cb.make(prefix, "ok")), (no, cb.make(prefix, "no"))]])
+def yes_no(yes: str, no: str, ok: cb.CallbackData, cancel: cb.CallbackData) -> InlineKeyboardMarkup:
+    """The confirmation buttons of a flow: [yes] packs `ok`, [no] packs `cancel`."""
+    return keyboard([[(yes, ok.pack()), (no, cancel.pack())]])
 
 
 async def say(
@@ -100,47 +148,60 @@ async def say(
     markup: InlineKeyboardMarkup | None = None,
     *,
     protect: bool = False,
+    lead: Sequence[str] = (),
 ) -> Message | None:
-    """Send `text` (HTML) to the chat of this update, after any pending notes."""
+    """Send `text` (HTML) to the chat of this update, after the `lead` lines if any."""
     chat = update.effective_chat
     if chat is None:
         return None
-    pending, pending_protect = services(context).notes.pop(chat.id, ([], False))
-    if pending:
-        text = "\n\n".join([*pending, text])
+    if lead:
+        text = "\n\n".join([*lead, text])
     return await context.bot.send_message(
-        chat.id,
-        text,
-        parse_mode="HTML",
-        reply_markup=markup,
-        protect_content=protect or pending_protect,
+        chat.id, text, parse_mode="HTML", reply_markup=markup, protect_content=protect
     )
 
 
-def note(update: Update, context: Context, text: str, *, protect: bool = False) -> None:
-    """Queue a line to go out with this chat's next message: fewer messages on the phone and
-    fewer Bot API calls. A step that ends without saying more flushes it (see `step`)."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    notes = services(context).notes
-    lines, was_protected = notes.get(chat.id, ([], False))
-    notes[chat.id] = ([*lines, text], was_protected or protect)
+@dataclass
+class Reply:
+    """One step's answer, built explicitly: lines noted first go out with the next message
+    (fewer messages on the phone and fewer Bot API calls). A step that holds a Reply sends
+    it with `say` or `flush`; nothing is kept between updates."""
 
+    update: Update
+    context: Context
+    lines: list[str] = field(default_factory=list)
+    protect: bool = False
 
-async def flush_notes(update: Update, context: Context) -> None:
-    chat = update.effective_chat
-    if chat is not None and chat.id in services(context).notes:
-        lines, protect = services(context).notes.pop(chat.id)
-        await context.bot.send_message(
-            chat.id, "\n\n".join(lines), parse_mode="HTML", protect_content=protect
-        )
+    def note(self, text: str, *, protect: bool = False) -> None:
+        self.lines.append(text)
+        self.protect = self.protect or protect
+
+    async def say(
+        self, text: str, markup: InlineKeyboardMarkup | None = None, *, protect: bool = False
+    ) -> Message | None:
+        lines, self.lines = self.lines, []
+        protect, self.protect = protect or self.protect, False
+        return await say(self.update, self.context, text, markup, protect=protect, lead=lines)
+
+    async def tr(self, key: str, **values: object) -> Message | None:
+        """Say the catalog text `key` in the user's language."""
+        return await self.say(await tr(self.update, self.context, key, **values))
+
+    async def flush(self) -> None:
+        if self.lines:
+            text = self.lines.pop()
+            await self.say(text)
 
 
 async def tr(update: Update, context: Context, key: str, **values: object) -> str:
     """The catalog text for this user's language."""
     lang = await language(update, context)
-    return services(context).catalog.text(lang, key, **values)
+    return context.catalog.text(lang, key, **values)
+
+
+async def answer_stale(update: Update, context: Context) -> None:
+    """A button this step cannot use (old, or forged): say so on the button, change nothing."""
+    await answer_query(update, await tr(update, context, "common.stale_button"))
 
 
 async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
@@ -189,41 +250,54 @@ def format_time(moment: datetime, lang: str) -> str:
     )
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 async def apologise(update: Update, context: Context) -> None:
     """Tell the user something went wrong on our side (never what, never a traceback)."""
     if update.effective_chat is None:
         return
     try:
-        phone = services(context).settings.customer_center
+        phone = context.settings.customer_center
         await say(update, context, await tr(update, context, "common.error", phone=phone))
     except TelegramError:
         pass  # Telegram itself is failing: nothing more to say
 
 
-FLOW_KEY = "flow"  # user_data: {"name": ..., "touched": epoch seconds} — never a secret
-Step = Callable[[Update, Context], Coroutine[Any, Any, Any]]
-S = TypeVar("S", bound=Step)
+# user_data["flow"]: {"name": ..., "touched": epoch seconds, "data": {...}} — never a secret.
+# A flow's own data lives under "data", so ending the flow drops it whatever the flow was.
+FLOW_KEY = "flow"
+R = TypeVar("R")
+Step = Callable[[Update, Context], Coroutine[Any, Any, R]]
 
 
 def touch_flow(context: Context, name: str) -> None:
-    if context.user_data is not None:
-        context.user_data[FLOW_KEY] = {"name": name, "touched": services(context).clock()}
+    """Mark the flow as active now (its data is kept while the name stays the same)."""
+    if context.user_data is None:
+        return
+    current = context.user_data.get(FLOW_KEY)
+    data = (
+        current.get("data", {}) if isinstance(current, dict) and current.get("name") == name else {}
+    )
+    context.user_data[FLOW_KEY] = {"name": name, "touched": context.clock.epoch(), "data": data}
+
+
+def flow_data(context: Context) -> dict[str, Any] | None:
+    """The current flow's own data (JSON only, never a secret), or None outside a flow."""
+    current = (context.user_data or {}).get(FLOW_KEY)
+    if not isinstance(current, dict):
+        return None
+    data = current.setdefault("data", {})
+    return data if isinstance(data, dict) else None
 
 
 def end_flow(update: Update, context: Context) -> int:
-    """Forget the flow's data and the user's vault entry; returns END."""
+    """Forget the flow's data and the user's registration session; returns END."""
     if context.user_data is not None:
         context.user_data.pop(FLOW_KEY, None)
     if update.effective_user is not None:
-        services(context).vault.drop(update.effective_user.id)
+        context.sessions.drop(update.effective_user.id)
     return ConversationHandler.END
 
 
-def step(func: S) -> S:
+def step(func: Step[R]) -> Step[R | int]:
     """Wrap a conversation step: end stale sessions politely, never leave a traceback behind.
 
     A session is stale when its last activity is older than the conversation timeout (PTB's
@@ -232,33 +306,31 @@ def step(func: S) -> S:
     """
 
     @wraps(func)
-    async def wrapper(update: Update, context: Context) -> object:
-        svc = services(context)
+    async def wrapper(update: Update, context: Context) -> R | int:
         flow = (context.user_data or {}).get(FLOW_KEY)
-        timeout = svc.settings.conversation_timeout_seconds
-        if isinstance(flow, dict) and svc.clock() - float(flow.get("touched", 0)) > timeout:
+        timeout = context.settings.conversation_timeout_seconds
+        if (
+            isinstance(flow, dict)
+            and context.clock.epoch() - float(flow.get("touched", 0)) > timeout
+        ):
             await answer_query(update)
             await say(update, context, await tr(update, context, "common.stale_session"))
             return end_flow(update, context)
         try:
-            result = await func(update, context)
-            await flush_notes(update, context)
-            return result
+            return await func(update, context)
         except Exception:
-            if update.effective_chat is not None:
-                svc.notes.pop(update.effective_chat.id, None)
             log.exception("flow step %s failed", func.__name__)
             await answer_query(update)
             await apologise(update, context)
             return end_flow(update, context)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def entry_points(command: str, start: Step) -> list[object]:
-    """A flow starts from its command, its main-menu button and action buttons elsewhere."""
+def entry_points(command: str, start: Step[Any], *aliases: str) -> list[Handler]:
+    """A flow starts from its command(s), its main-menu button and action buttons elsewhere."""
     return [
-        CommandHandler(command, start),
-        CallbackQueryHandler(start, pattern=cb.pattern(cb.MENU, command)),
-        CallbackQueryHandler(start, pattern=cb.pattern(cb.ACTION, command)),
+        CommandHandler([command, *aliases], start),
+        CallbackQueryHandler(start, pattern=cb.Menu.pattern(target=command)),
+        CallbackQueryHandler(start, pattern=cb.Action.pattern(target=command)),
     ]

@@ -1,7 +1,9 @@
-"""One persistent ConversationHandler for the register and revoke flows.
+"""One persistent ConversationHandler for the register and release flows.
 
 They share one handler so that starting one flow inside the other (a menu button, /revoke while
 registering) cleanly replaces it: with `allow_reentry`, any entry point restarts from there.
+Each flow's data lives in its flow marker and its registration session, so `end_flow` is all
+the cleanup cancel and timeout need.
 """
 
 from __future__ import annotations
@@ -9,11 +11,11 @@ from __future__ import annotations
 import warnings
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, TypeHandler
+from telegram.ext import CommandHandler, ConversationHandler, TypeHandler
 
 from bot.config import Settings
-from bot.flows import menu, register, revoke
-from bot.flows.common import Context, end_flow, say, tr
+from bot.flows import menu, register, release
+from bot.flows.common import Context, Handler, end_flow, say, tr
 
 NAME = "flows"
 
@@ -21,39 +23,31 @@ NAME = "flows"
 async def cancel(update: Update, context: Context) -> int:
     """/cancel inside a flow: drop every secret and say so."""
     await say(update, context, await tr(update, context, "common.cancelled"))
-    if context.user_data is not None:
-        context.user_data.pop(revoke.DATA_KEY, None)
     return end_flow(update, context)
 
 
 async def timed_out(update: Update, context: Context) -> None:
     """PTB's conversation timeout: drop every secret and tell the user."""
     await say(update, context, await tr(update, context, "common.timeout"))
-    if context.user_data is not None:
-        context.user_data.pop(revoke.DATA_KEY, None)
     end_flow(update, context)
 
 
 def build(settings: Settings) -> ConversationHandler[Context]:
-    states: dict[object, list[BaseHandler]] = {}  # type: ignore[type-arg]
-    states.update(register.states())  # type: ignore[arg-type]
-    states.update(revoke.states())  # type: ignore[arg-type]
+    states: dict[object, list[Handler]] = {**register.states(), **release.states()}
     states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, timed_out)]
+    fallbacks: list[Handler] = [
+        CommandHandler("cancel", cancel),
+        CommandHandler("start", menu.start),
+    ]
     with warnings.catch_warnings():
         # per_message=False with button steps is intended: the flow is per chat and user (#1781).
         warnings.filterwarnings("ignore", message=".*per_message.*")
-        return _handler(settings, states)
-
-
-def _handler(
-    settings: Settings, states: dict[object, list[BaseHandler]]
-) -> ConversationHandler[Context]:  # type: ignore[type-arg]
-    return ConversationHandler(
-        entry_points=[*register.entry_points(), *revoke.entry_points()],  # type: ignore[list-item]
-        states=states,  # type: ignore[arg-type]
-        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("start", menu.start)],
-        allow_reentry=True,
-        name=NAME,
-        persistent=True,
-        conversation_timeout=settings.conversation_timeout_seconds,
-    )
+        return ConversationHandler(
+            entry_points=[*register.entry_points(), *release.entry_points()],
+            states=states,
+            fallbacks=fallbacks,
+            allow_reentry=True,
+            name=NAME,
+            persistent=True,
+            conversation_timeout=settings.conversation_timeout_seconds,
+        )

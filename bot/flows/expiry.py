@@ -11,10 +11,9 @@ import logging
 import math
 
 from telegram.error import TelegramError
-from telegram.ext import Application
 
-from bot.flows.certs import issuer_name
-from bot.flows.common import KcertApplication, format_date, now_utc
+from bot.flows.common import Context, KcertApplication, format_date
+from bot.flows.render import issuer_name
 
 log = logging.getLogger(__name__)
 THRESHOLDS = (1, 7, 30)
@@ -23,7 +22,7 @@ THRESHOLDS = (1, 7, 30)
 async def check_expiry(app: KcertApplication, now: dt.datetime | None = None) -> int:
     """Send the due reminders and expire what has expired; returns how many messages went out."""
     svc = app.services
-    moment = now or now_utc()
+    moment = now or svc.clock.now()
     sent = 0
     for cert in await svc.store.active_certificates():
         lang = await svc.store.language_of(cert.user_id) or svc.settings.default_language
@@ -68,19 +67,19 @@ async def check_expiry(app: KcertApplication, now: dt.datetime | None = None) ->
     return sent
 
 
-def schedule(app: Application) -> None:  # type: ignore[type-arg]
+def schedule(app: KcertApplication) -> None:
     """Daily at EXPIRY_CHECK_HOUR_UTC, once shortly after start, and a vault sweep."""
     jobs = app.job_queue
     if jobs is None:
         log.warning("no job queue: expiry reminders are off")
         return
-    svc = app.services  # type: ignore[attr-defined]
+    svc = app.services
 
-    async def daily(_context: object) -> None:
-        await check_expiry(app)  # type: ignore[arg-type]
+    async def daily(_context: Context) -> None:
+        await check_expiry(app)
 
-    async def sweep(_context: object) -> None:
-        svc.vault.sweep()
+    async def sweep(_context: Context) -> None:
+        svc.sessions.sweep()
 
     jobs.run_daily(
         daily, time=dt.time(hour=svc.settings.expiry_check_hour_utc, tzinfo=dt.UTC), name="expiry"

@@ -6,18 +6,16 @@ are stored for the operators. The matching itself lives in the pure `faq` packag
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import re
-from pathlib import Path
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.config import Settings
 from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
+    Handler,
     Step,
     answer_query,
     delete_user_message,
@@ -27,76 +25,14 @@ from bot.flows.common import (
     services,
     step,
     touch_flow,
+    tr,
 )
+from bot.flows.faq_service import FaqService
+from bot.flows.secrets import looks_like_secret
 from bot.texts import Html
-from faq.kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
-from faq.matcher import Matcher, MatchResult, MatchSettings
+from faq.kb import Entry, KnowledgeBaseError
 
 log = logging.getLogger(__name__)
-
-ACTIONS = ("register", "revoke", "certs", "contact")
-
-
-class FaqService:
-    """The knowledge base and its matcher; reloadable without a restart."""
-
-    def __init__(self, path: Path | None, match_settings: MatchSettings) -> None:
-        self.path = path
-        self.match_settings = match_settings
-        self.kb: KnowledgeBase = load_knowledge_base(path)
-        self.matcher = Matcher(self.kb, match_settings)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> FaqService:
-        defaults = MatchSettings()
-        tuned = dataclasses.replace(
-            defaults,
-            answer_threshold=settings.faq_answer_threshold
-            if settings.faq_answer_threshold is not None
-            else defaults.answer_threshold,
-            suggest_threshold=settings.faq_suggest_threshold
-            if settings.faq_suggest_threshold is not None
-            else defaults.suggest_threshold,
-        )
-        return cls(settings.faq_path, tuned)
-
-    def reload(self) -> int:
-        """Load the file again; on any error keep the old KB and raise KnowledgeBaseError."""
-        kb = load_knowledge_base(self.path)
-        matcher = Matcher(kb, self.match_settings)
-        self.kb, self.matcher = kb, matcher
-        return len(kb.entries)
-
-    def match(self, text: str) -> MatchResult:
-        return self.matcher.match(text)
-
-    def entry(self, entry_id: str) -> Entry | None:
-        return self.kb.get(entry_id)
-
-    def answer_html(self, entry_id: str, lang: str) -> str | None:
-        entry = self.kb.get(entry_id)
-        if entry is None:
-            return None
-        return entry.answer.get(lang) or entry.answer.get("ko")
-
-
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-
-
-def looks_like_secret(text: str) -> bool:
-    """A lone token mixing letters, digits and symbols is most likely a password sent at the
-    wrong moment; a long digit run may be a resident number. Neither is matched or stored."""
-    candidate = text.strip()
-    if re.search(r"(?<!\d)\d{6}-?\d{7}(?!\d)", candidate):
-        return True
-    if not 8 <= len(candidate) <= 64 or any(c.isspace() for c in candidate):
-        return False
-    if _HANGUL.search(candidate) or "/" in candidate:
-        return False
-    has_digit = any(c.isdigit() for c in candidate)
-    has_letter = any(c.isalpha() for c in candidate)
-    has_symbol = any(not c.isalnum() for c in candidate)
-    return has_digit and has_letter and (has_symbol or len(candidate) >= 10)
 
 
 def _title(entry: Entry, lang: str) -> str:
@@ -113,18 +49,17 @@ async def send_answer(
     answer = entry.answer.get(lang) or entry.answer.get("ko", "")
     text = cat.text(lang, "faq.mid_flow_answer", answer=Html(answer)) if mid_flow else answer
     rows: list[list[tuple[str, str]]] = []
-    if entry.action in ACTIONS and not mid_flow:
-        rows.append(
-            [(cat.text(lang, f"faq.action_{entry.action}"), cb.make(cb.ACTION, entry.action))]
-        )
+    action = cb.Action.of(entry.action) if not mid_flow else None
+    if action is not None:
+        rows.append([(cat.text(lang, f"faq.action_{action.target}"), action.pack())])
     for related_id in entry.related[:3]:
         related = svc.faq.entry(related_id)
         if related is not None:
-            rows.append([("❔ " + _title(related, lang), cb.make(cb.FAQ, "e", related.id))])
+            rows.append([("❔ " + _title(related, lang), cb.FaqEntry(related.id).pack())])
     rows.append(
         [
-            (cat.text(lang, "faq.btn_helpful"), cb.make(cb.FAQ, "up", entry.id)),
-            (cat.text(lang, "faq.btn_unhelpful"), cb.make(cb.FAQ, "dn", entry.id)),
+            (cat.text(lang, "faq.btn_helpful"), cb.FaqVote("up", entry.id).pack()),
+            (cat.text(lang, "faq.btn_unhelpful"), cb.FaqVote("dn", entry.id).pack()),
         ]
     )
     await say(update, context, Html(text), keyboard(rows))
@@ -159,13 +94,13 @@ async def answer_text(update: Update, context: Context, *, mid_flow: bool = Fals
         for entry_id in result.suggestions[:3]:
             entry = svc.faq.entry(entry_id)
             if entry is not None:
-                rows.append([(_title(entry, lang), cb.make(cb.FAQ, "e", entry.id))])
+                rows.append([(_title(entry, lang), cb.FaqEntry(entry.id).pack())])
         await say(update, context, cat.text(lang, "faq.suggest"), keyboard(rows))
         return
     await say(update, context, cat.text(lang, "faq.fallback", phone=svc.settings.customer_center))
 
 
-def mid_flow_question(flow: str) -> Step:
+def mid_flow_question(flow: str) -> Step[Any]:
     """The step for a question typed inside `flow` (never at the password or identity
     prompts): answer it from the FAQ and stay on the same step."""
 
@@ -188,68 +123,73 @@ async def browse(update: Update, context: Context) -> None:
     svc = services(context)
     lang = await language(update, context)
     rows = [
-        [(topic.title.get(lang) or topic.id, cb.make(cb.FAQ, "t", topic.id))]
+        [(topic.title.get(lang) or topic.id, cb.FaqTopic(topic.id).pack())]
         for topic in svc.faq.kb.topics
         if svc.faq.kb.by_topic(topic.id)
     ]
     await say(update, context, svc.catalog.text(lang, "faq.browse"), keyboard(rows))
 
 
-async def on_button(update: Update, context: Context) -> None:
-    """fq:t:<topic> · fq:e:<entry> · fq:up|dn:<entry> · fq:home."""
+async def _stale(update: Update, context: Context) -> None:
+    await answer_query(update, await tr(update, context, "common.stale_button"))
+
+
+@cb.receives(cb.FaqHome, _stale)
+async def on_home(update: Update, context: Context, _data: cb.FaqHome) -> None:
+    """[← 주제 목록]: the topics again."""
+    await browse(update, context)
+
+
+@cb.receives(cb.FaqTopic, _stale)
+async def on_topic(update: Update, context: Context, data: cb.FaqTopic) -> None:
+    """A topic button: its questions as buttons."""
     svc = services(context)
-    query = update.callback_query
-    user = update.effective_user
     lang = await language(update, context)
-    try:
-        parsed = cb.parse(query.data if query else None)
-        kind = parsed.part(0)
-    except cb.CallbackDataError:
-        await answer_query(update, svc.catalog.text(lang, "common.stale_button"))
+    entries = svc.faq.kb.by_topic(data.topic)
+    topic = next((t for t in svc.faq.kb.topics if t.id == data.topic), None)
+    if topic is None or not entries:
+        await _stale(update, context)
         return
-    if kind == "home":
-        await browse(update, context)
-        return
-    try:
-        target = parsed.part(1)
-    except cb.CallbackDataError:
-        target = ""
-    if kind == "t":
-        entries = svc.faq.kb.by_topic(target)
-        topic = next((t for t in svc.faq.kb.topics if t.id == target), None)
-        if topic is None or not entries:
-            await answer_query(update, svc.catalog.text(lang, "common.stale_button"))
-            return
-        await answer_query(update)
-        rows = [[(_title(e, lang), cb.make(cb.FAQ, "e", e.id))] for e in entries]
-        rows.append([(svc.catalog.text(lang, "faq.btn_back"), cb.make(cb.FAQ, "home"))])
-        await say(
-            update,
-            context,
-            svc.catalog.text(lang, "faq.topic", topic=topic.title.get(lang) or topic.id),
-            keyboard(rows),
-        )
-        return
-    entry = svc.faq.entry(target)
+    await answer_query(update)
+    rows = [[(_title(e, lang), cb.FaqEntry(e.id).pack())] for e in entries]
+    rows.append([(svc.catalog.text(lang, "faq.btn_back"), cb.FaqHome().pack())])
+    await say(
+        update,
+        context,
+        svc.catalog.text(lang, "faq.topic", topic=topic.title.get(lang) or topic.id),
+        keyboard(rows),
+    )
+
+
+@cb.receives(cb.FaqEntry, _stale)
+async def on_entry(update: Update, context: Context, data: cb.FaqEntry) -> None:
+    """A question button: its answer."""
+    entry = services(context).faq.entry(data.entry)
     if entry is None:
-        await answer_query(update, svc.catalog.text(lang, "common.stale_button"))
+        await _stale(update, context)
         return
-    if kind == "e":
-        await answer_query(update)
-        await send_answer(update, context, entry)
-    elif kind in ("up", "dn") and user is not None:
-        await svc.store.record_faq_feedback(user.id, entry.id, helpful=kind == "up")
-        if kind == "up":
-            await answer_query(update, svc.catalog.text(lang, "faq.thanks"))
-        else:
-            await answer_query(update)
-            await say(
-                update,
-                context,
-                svc.catalog.text(lang, "faq.sorry", phone=svc.settings.customer_center),
-            )
+    await answer_query(update)
+    await send_answer(update, context, entry)
+
+
+@cb.receives(cb.FaqVote, _stale)
+async def on_vote(update: Update, context: Context, data: cb.FaqVote) -> None:
+    """👍 / 👎: stored for the operators; 👎 also points to the customer center."""
+    svc = services(context)
+    user = update.effective_user
+    entry = svc.faq.entry(data.entry)
+    if entry is None or user is None:
+        await _stale(update, context)
+        return
+    lang = await language(update, context)
+    await svc.store.record_faq_feedback(user.id, entry.id, helpful=data.vote == "up")
+    if data.vote == "up":
+        await answer_query(update, svc.catalog.text(lang, "faq.thanks"))
     else:
-        await answer_query(update, svc.catalog.text(lang, "common.stale_button"))
+        await answer_query(update)
+        await say(
+            update, context, svc.catalog.text(lang, "faq.sorry", phone=svc.settings.customer_center)
+        )
 
 
 async def contact(update: Update, context: Context) -> None:
@@ -273,13 +213,16 @@ async def stray_input(update: Update, context: Context) -> None:
     )
 
 
-def handlers() -> list[object]:
+def handlers() -> list[Handler]:
     private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     return [
         CommandHandler("faq", browse),
-        CallbackQueryHandler(browse, pattern=cb.pattern(cb.MENU, "faq")),
-        CallbackQueryHandler(on_button, pattern=cb.pattern(cb.FAQ)),
-        CallbackQueryHandler(contact, pattern=cb.pattern(cb.ACTION, "contact")),
+        CallbackQueryHandler(browse, pattern=cb.Menu.pattern(target="faq")),
+        CallbackQueryHandler(on_home, pattern=cb.FaqHome.pattern()),
+        CallbackQueryHandler(on_topic, pattern=cb.FaqTopic.pattern()),
+        CallbackQueryHandler(on_entry, pattern=cb.FaqEntry.pattern()),
+        CallbackQueryHandler(on_vote, pattern=cb.FaqVote.pattern()),
+        CallbackQueryHandler(contact, pattern=cb.Action.pattern(target="contact")),
         MessageHandler(private_text, free_text),
     ]
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
+    Handler,
+    KcertApplication,
     answer_query,
+    answer_stale,
     drop_markup,
     end_flow,
     keyboard,
@@ -29,18 +32,18 @@ log = logging.getLogger(__name__)
 COMMANDS = ("start", "register", "revoke", "certs", "faq", "language", "help", "cancel")
 
 
-async def main_menu_markup(update: Update, context: Context) -> object:
+async def main_menu_markup(update: Update, context: Context) -> InlineKeyboardMarkup:
     return keyboard(
         [
             [
-                (await tr(update, context, "menu.btn_register"), cb.make(cb.MENU, "register")),
-                (await tr(update, context, "menu.btn_revoke"), cb.make(cb.MENU, "revoke")),
+                (await tr(update, context, "menu.btn_register"), cb.Menu("register").pack()),
+                (await tr(update, context, "menu.btn_revoke"), cb.Menu("revoke").pack()),
             ],
             [
-                (await tr(update, context, "menu.btn_certs"), cb.make(cb.MENU, "certs")),
-                (await tr(update, context, "menu.btn_faq"), cb.make(cb.MENU, "faq")),
+                (await tr(update, context, "menu.btn_certs"), cb.Menu("certs").pack()),
+                (await tr(update, context, "menu.btn_faq"), cb.Menu("faq").pack()),
             ],
-            [(await tr(update, context, "menu.btn_language"), cb.make(cb.MENU, "language"))],
+            [(await tr(update, context, "menu.btn_language"), cb.Menu("language").pack())],
         ]
     )
 
@@ -50,7 +53,7 @@ async def show_menu(update: Update, context: Context) -> None:
         update,
         context,
         await tr(update, context, "menu.prompt"),
-        await main_menu_markup(update, context),  # type: ignore[arg-type]
+        await main_menu_markup(update, context),
     )
 
 
@@ -86,24 +89,21 @@ async def choose_language(update: Update, context: Context) -> None:
         keyboard(
             [
                 [
-                    (await tr(update, context, "language.btn_ko"), cb.make(cb.LANGUAGE, "ko")),
-                    (await tr(update, context, "language.btn_en"), cb.make(cb.LANGUAGE, "en")),
+                    (await tr(update, context, "language.btn_ko"), cb.Language("ko").pack()),
+                    (await tr(update, context, "language.btn_en"), cb.Language("en").pack()),
                 ]
             ]
         ),
     )
 
 
-async def set_language(update: Update, context: Context) -> None:
+@cb.receives(cb.Language, answer_stale)
+async def set_language(update: Update, context: Context, data: cb.Language) -> None:
     """Store the chosen language and confirm in it."""
-    query = update.callback_query
     user = update.effective_user
-    try:
-        chosen = cb.parse(query.data if query else None).part(0)
-    except cb.CallbackDataError:
-        chosen = ""
-    if user is None or chosen not in ("ko", "en"):
-        await answer_query(update, await tr(update, context, "common.stale_button"))
+    chosen = data.lang
+    if user is None:
+        await answer_stale(update, context)
         return
     svc = services(context)
     await svc.store.set_language(user.id, chosen)
@@ -119,21 +119,21 @@ async def stale_button(update: Update, context: Context) -> None:
     await answer_query(update, await tr(update, context, "common.stale_button"), alert=False)
 
 
-def handlers() -> list[object]:
+def handlers() -> list[Handler]:
     """Menu handlers (group 0, after the flows' conversation handler)."""
     return [
         CommandHandler("start", start, filters=filters.ChatType.PRIVATE),
         CommandHandler("help", help_command),
         CommandHandler("cancel", cancel),
         CommandHandler("language", choose_language),
-        CallbackQueryHandler(choose_language, pattern=cb.pattern(cb.MENU, "language")),
-        CallbackQueryHandler(set_language, pattern=cb.pattern(cb.LANGUAGE)),
+        CallbackQueryHandler(choose_language, pattern=cb.Menu.pattern(target="language")),
+        CallbackQueryHandler(set_language, pattern=cb.Language.pattern()),
     ]
 
 
-async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+async def register_commands(app: KcertApplication) -> None:
     """Register the command lists for Korean (default) and English clients."""
-    catalog = app.services.catalog  # type: ignore[attr-defined]
+    catalog = app.services.catalog
     for lang, code in (("ko", None), ("en", "en"), ("ko", "ko")):
         commands = [BotCommand(c, catalog.text(lang, f"commands.{c}")) for c in COMMANDS]
         await app.bot.set_my_commands(commands, language_code=code)

@@ -44,7 +44,8 @@ class SqlitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     @staticmethod
     def _jsonable(data: JSONDict) -> JSONDict:
         # Round-trip through JSON: anything not JSON-able is a programming error, caught here.
-        return json.loads(json.dumps(data))
+        loaded: JSONDict = json.loads(json.dumps(data))
+        return loaded
 
     async def get_user_data(self) -> dict[int, JSONDict]:
         if self._user_data is None:
@@ -66,7 +67,7 @@ class SqlitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
 
     async def get_conversations(self, name: str) -> ConversationDict:
         if name not in self._conversations:
-            self._conversations[name] = await self.store.load_conversations(name)  # type: ignore[assignment]
+            self._conversations[name] = await self.store.load_conversations(name)
         return dict(self._conversations[name])
 
     async def update_conversation(

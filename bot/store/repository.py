@@ -7,7 +7,6 @@ no password, identity number or key material has a column to go to.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,32 @@ from typing import Any
 
 import aiosqlite
 
+from bot.clock import Clock
 from bot.store.database import Database
+from bot.store.records import (
+    INSERT_COLUMNS,
+    SELECT_LIST,
+    CertificateFacts,
+    NewCertificate,
+    RegisteredCertificate,
+    insert_values,
+    registered,
+)
+
+__all__ = [
+    "AlreadyActiveElsewhere",
+    "AlreadyActiveForUser",
+    "CertificateFacts",
+    "CertificateNotFound",
+    "LimitReached",
+    "LockState",
+    "NewCertificate",
+    "NotActive",
+    "RegisteredCertificate",
+    "Store",
+    "StoreError",
+    "scrub_free_text",
+]
 
 
 class StoreError(Exception):
@@ -43,10 +67,6 @@ class NotActive(StoreError):
     """The certificate exists but was already released or has expired."""
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
@@ -64,85 +84,16 @@ def scrub_free_text(text: str, limit: int = 300) -> str:
     return _DIGIT_RUN.sub("[숫자]", text)[:limit]
 
 
-@dataclass(frozen=True)
-class PublicCertificate:
-    """The public facts of a certificate that the store keeps (never a key, never a secret)."""
-
-    issuer_dn: str
-    serial_hex: str
-    subject_dn: str
-    owner_name: str
-    ca: str
-    policy_oid: str | None
-    holder_type: str
-    usage: str
-    usage_purpose_ko: str | None
-    usage_purpose_en: str | None
-    not_before: datetime
-    not_after: datetime
-    fingerprint_sha256: str
-    key_format: str
-
-
-@dataclass(frozen=True)
-class NewCertificate(PublicCertificate):
-    """A certificate about to be registered, with its DER."""
-
-    cert_der: bytes
-
-
-@dataclass(frozen=True)
-class RegisteredCertificate(PublicCertificate):
-    """A row of the certificates table, as flows see it."""
-
-    id: int
-    user_id: int
-    status: str
-    registered_at: datetime
-    ended_at: datetime | None
-    release_reason: str | None
-
-    def days_left(self, now: datetime | None = None) -> int:
-        """Whole days until expiry (negative once expired)."""
-        delta = self.not_after - (now or now_utc())
-        return math.floor(delta.total_seconds() / 86400)
-
-
-_CERT_COLUMNS = (
-    "id, user_id, issuer_dn, serial_hex, subject_dn, owner_name, ca, policy_oid, holder_type, "
-    "usage, usage_purpose_ko, usage_purpose_en, not_before, not_after, fingerprint_sha256, "
-    "key_format, status, registered_at, ended_at, release_reason"
-)
-
-
-def _certificate(row: aiosqlite.Row) -> RegisteredCertificate:
-    return RegisteredCertificate(
-        id=row["id"],
-        user_id=row["user_id"],
-        issuer_dn=row["issuer_dn"],
-        serial_hex=row["serial_hex"],
-        subject_dn=row["subject_dn"],
-        owner_name=row["owner_name"],
-        ca=row["ca"],
-        policy_oid=row["policy_oid"],
-        holder_type=row["holder_type"],
-        usage=row["usage"],
-        usage_purpose_ko=row["usage_purpose_ko"],
-        usage_purpose_en=row["usage_purpose_en"],
-        not_before=datetime.fromisoformat(row["not_before"]),
-        not_after=datetime.fromisoformat(row["not_after"]),
-        fingerprint_sha256=row["fingerprint_sha256"],
-        key_format=row["key_format"],
-        status=row["status"],
-        registered_at=datetime.fromisoformat(row["registered_at"]),
-        ended_at=_parse(row["ended_at"]),
-        release_reason=row["release_reason"],
-    )
+def _attempt_scopes(user_id: int, certificate: str | None) -> list[str]:
+    scopes = [f"user:{user_id}"]
+    if certificate:
+        scopes.append(f"cert:{certificate}")
+    return scopes
 
 
 @dataclass(frozen=True)
 class LockState:
-    """Wrong-password state over the scopes asked about."""
+    """Wrong-attempt state over the scopes asked about."""
 
     failures: int
     locked_until: datetime | None
@@ -151,8 +102,9 @@ class LockState:
 class Store:
     """Domain operations on the database; one transaction per method."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
+        self.clock = clock or Clock()
 
     async def close(self) -> None:
         await self.db.close()
@@ -161,7 +113,7 @@ class Store:
 
     async def touch_user(self, user_id: int) -> None:
         """Record that the user exists (first and last seen)."""
-        stamp = _iso(now_utc())
+        stamp = _iso(self.clock.now())
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?) "
@@ -178,7 +130,7 @@ class Store:
         return row["language"] if row else None
 
     async def set_language(self, user_id: int, language: str) -> None:
-        stamp = _iso(now_utc())
+        stamp = _iso(self.clock.now())
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO users (user_id, language, first_seen, last_seen) VALUES (?, ?, ?, ?) "
@@ -191,31 +143,31 @@ class Store:
 
     async def active_certificates_of(self, user_id: int) -> list[RegisteredCertificate]:
         async with self.db.connection.execute(
-            f"SELECT {_CERT_COLUMNS} FROM certificates WHERE user_id = ? AND status = 'active' "
+            f"SELECT {SELECT_LIST} FROM certificates WHERE user_id = ? AND status = 'active' "
             "ORDER BY registered_at, id",
             (user_id,),
         ) as cur:
-            return [_certificate(r) for r in await cur.fetchall()]
+            return [registered(r) for r in await cur.fetchall()]
 
     async def history_of(self, user_id: int, limit: int = 5) -> list[RegisteredCertificate]:
         """Released or expired certificates, newest first."""
         async with self.db.connection.execute(
-            f"SELECT {_CERT_COLUMNS} FROM certificates WHERE user_id = ? AND status != 'active' "
+            f"SELECT {SELECT_LIST} FROM certificates WHERE user_id = ? AND status != 'active' "
             "ORDER BY ended_at DESC, id DESC LIMIT ?",
             (user_id, limit),
         ) as cur:
-            return [_certificate(r) for r in await cur.fetchall()]
+            return [registered(r) for r in await cur.fetchall()]
 
     async def certificate_of(self, user_id: int, certificate_id: int) -> RegisteredCertificate:
         """The user's certificate by id; someone else's id is CertificateNotFound."""
         async with self.db.connection.execute(
-            f"SELECT {_CERT_COLUMNS} FROM certificates WHERE id = ? AND user_id = ?",
+            f"SELECT {SELECT_LIST} FROM certificates WHERE id = ? AND user_id = ?",
             (certificate_id, user_id),
         ) as cur:
             row = await cur.fetchone()
         if row is None:
             raise CertificateNotFound(certificate_id)
-        return _certificate(row)
+        return registered(row)
 
     async def certificate_exists(self, certificate_id: int) -> bool:
         async with self.db.connection.execute(
@@ -230,7 +182,7 @@ class Store:
 
         Raises AlreadyActiveForUser (a double tap), AlreadyActiveElsewhere, or LimitReached.
         """
-        stamp = _iso(now_utc())
+        stamp = _iso(self.clock.now())
         async with self.db.transaction() as conn:
             async with conn.execute(
                 "SELECT user_id FROM certificates WHERE issuer_dn = ? AND serial_hex = ? "
@@ -255,7 +207,7 @@ class Store:
                 created = await self._insert_certificate(conn, user_id, cert, max_active, stamp)
         if created is None:
             raise AlreadyActiveElsewhere()
-        return _certificate(created)
+        return registered(created)
 
     async def _insert_certificate(
         self,
@@ -278,29 +230,9 @@ class Store:
             (user_id, stamp, stamp),
         )
         cursor = await conn.execute(
-            "INSERT INTO certificates (user_id, issuer_dn, serial_hex, subject_dn, owner_name, "
-            "ca, policy_oid, holder_type, usage, usage_purpose_ko, usage_purpose_en, "
-            "not_before, not_after, fingerprint_sha256, key_format, cert_der, status, "
-            "registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)",
-            (
-                user_id,
-                cert.issuer_dn,
-                cert.serial_hex,
-                cert.subject_dn,
-                cert.owner_name,
-                cert.ca,
-                cert.policy_oid,
-                cert.holder_type,
-                cert.usage,
-                cert.usage_purpose_ko,
-                cert.usage_purpose_en,
-                _iso(cert.not_before),
-                _iso(cert.not_after),
-                cert.fingerprint_sha256,
-                cert.key_format,
-                cert.cert_der,
-                stamp,
-            ),
+            f"INSERT INTO certificates (user_id, {', '.join(INSERT_COLUMNS)}, status, "
+            f"registered_at) VALUES (?, {', '.join('?' for _ in INSERT_COLUMNS)}, 'active', ?)",
+            (user_id, *insert_values(cert), stamp),
         )
         certificate_id = int(cursor.lastrowid or 0)
         await self._audit(
@@ -311,7 +243,7 @@ class Store:
             {"fingerprint": cert.fingerprint_sha256, "serial": cert.serial_hex},
         )
         async with conn.execute(
-            f"SELECT {_CERT_COLUMNS} FROM certificates WHERE id = ?", (certificate_id,)
+            f"SELECT {SELECT_LIST} FROM certificates WHERE id = ?", (certificate_id,)
         ) as cur:
             created = await cur.fetchone()
         assert created is not None
@@ -321,7 +253,7 @@ class Store:
         self, user_id: int, certificate_id: int, *, reason: str | None, note: str | None = None
     ) -> RegisteredCertificate:
         """Release (해제) the user's active certificate, audited; raises NotActive on a repeat."""
-        stamp = _iso(now_utc())
+        stamp = _iso(self.clock.now())
         async with self.db.transaction() as conn:
             async with conn.execute(
                 "SELECT status FROM certificates WHERE id = ? AND user_id = ?",
@@ -339,11 +271,11 @@ class Store:
             )
             await self._audit(conn, user_id, "released", certificate_id, {"reason": reason})
             async with conn.execute(
-                f"SELECT {_CERT_COLUMNS} FROM certificates WHERE id = ?", (certificate_id,)
+                f"SELECT {SELECT_LIST} FROM certificates WHERE id = ?", (certificate_id,)
             ) as cur:
                 updated = await cur.fetchone()
         assert updated is not None
-        return _certificate(updated)
+        return registered(updated)
 
     # ---- audit -----------------------------------------------------------------------------
 
@@ -368,7 +300,13 @@ class Store:
         await conn.execute(
             "INSERT INTO audit_events (at, user_id, event, certificate_id, detail) "
             "VALUES (?, ?, ?, ?, ?)",
-            (_iso(now_utc()), user_id, event, certificate_id, json.dumps(detail, sort_keys=True)),
+            (
+                _iso(self.clock.now()),
+                user_id,
+                event,
+                certificate_id,
+                json.dumps(detail, sort_keys=True),
+            ),
         )
 
     async def audit_events(self, user_id: int | None = None) -> list[dict[str, Any]]:
@@ -390,18 +328,62 @@ class Store:
             for r in rows
         ]
 
-    # ---- wrong-password locks --------------------------------------------------------------
+    # ---- attempt locks (wrong passwords and identity numbers) -------------------------------
+
+    async def registration_lock(self, user_id: int, certificate: str | None = None) -> LockState:
+        """Whether this user (or this certificate, for anyone) may try a registration now.
+
+        `certificate` is a fingerprint, or a file id for a file whose certificate cannot be
+        read before its password opens it."""
+        return await self.lock_state(_attempt_scopes(user_id, certificate))
+
+    async def record_wrong_password(
+        self, user_id: int, certificate: str, *, max_attempts: int, lock_minutes: int
+    ) -> LockState:
+        """Count a wrong password for the user and the certificate, audited; lock both at
+        the limit (the lock is audited too)."""
+        return await self._record_wrong(
+            "password_failed", user_id, certificate, max_attempts, lock_minutes
+        )
+
+    async def record_wrong_identity(
+        self, user_id: int, certificate: str, *, max_attempts: int, lock_minutes: int
+    ) -> LockState:
+        """Count a wrong identity number the same way (same counters, same lock)."""
+        return await self._record_wrong(
+            "identity_failed", user_id, certificate, max_attempts, lock_minutes
+        )
+
+    async def clear_wrong_attempts(self, user_id: int, certificate: str) -> None:
+        """The password was right: forget the counts (a lock in force stays)."""
+        await self.clear_attempt_failures(_attempt_scopes(user_id, certificate))
+
+    async def _record_wrong(
+        self, event: str, user_id: int, certificate: str, max_attempts: int, lock_minutes: int
+    ) -> LockState:
+        state = await self.record_attempt_failure(
+            _attempt_scopes(user_id, certificate),
+            max_attempts=max_attempts,
+            lock_minutes=lock_minutes,
+        )
+        detail = {"fingerprint": certificate, "failures": state.failures}
+        await self.audit(user_id, event, None, detail)
+        if state.locked_until is not None:
+            await self.audit(user_id, "locked", None, {"fingerprint": certificate})
+        return state
+
+    # ---- attempt counters by scope (the primitives of the above) -----------------------
 
     async def lock_state(self, scopes: Sequence[str], now: datetime | None = None) -> LockState:
         """The worst state over the scopes: most failures, latest lock still in force."""
-        moment = now or now_utc()
+        moment = now or self.clock.now()
         failures = 0
         locked_until: datetime | None = None
         if not scopes:
             return LockState(0, None)
         marks = ",".join("?" for _ in scopes)
         async with self.db.connection.execute(
-            f"SELECT failures, locked_until FROM password_locks WHERE scope IN ({marks})",
+            f"SELECT failures, locked_until FROM attempt_locks WHERE scope IN ({marks})",
             tuple(scopes),
         ) as cur:
             rows = await cur.fetchall()
@@ -413,7 +395,7 @@ class Store:
                 failures = max(failures, row["failures"])
         return LockState(failures, locked_until)
 
-    async def record_password_failure(
+    async def record_attempt_failure(
         self,
         scopes: Sequence[str],
         *,
@@ -422,12 +404,12 @@ class Store:
         now: datetime | None = None,
     ) -> LockState:
         """Count one failure in every scope; at the limit lock them all. Returns the new state."""
-        moment = now or now_utc()
+        moment = now or self.clock.now()
         worst = 0
         async with self.db.transaction() as conn:
             for scope in scopes:
                 async with conn.execute(
-                    "SELECT failures, locked_until FROM password_locks WHERE scope = ?", (scope,)
+                    "SELECT failures, locked_until FROM attempt_locks WHERE scope = ?", (scope,)
                 ) as cur:
                     row = await cur.fetchone()
                 failures = 0
@@ -438,7 +420,7 @@ class Store:
                 failures += 1
                 worst = max(worst, failures)
                 await conn.execute(
-                    "INSERT INTO password_locks (scope, failures, locked_until, updated_at) "
+                    "INSERT INTO attempt_locks (scope, failures, locked_until, updated_at) "
                     "VALUES (?, ?, NULL, ?) ON CONFLICT (scope) DO UPDATE SET "
                     "failures = excluded.failures, locked_until = NULL, "
                     "updated_at = excluded.updated_at",
@@ -449,25 +431,25 @@ class Store:
                 locked_until = moment + timedelta(minutes=lock_minutes)
                 for scope in scopes:
                     await conn.execute(
-                        "UPDATE password_locks SET locked_until = ? WHERE scope = ?",
+                        "UPDATE attempt_locks SET locked_until = ? WHERE scope = ?",
                         (_iso(locked_until), scope),
                     )
         return LockState(worst, locked_until)
 
-    async def clear_password_failures(self, scopes: Iterable[str]) -> None:
+    async def clear_attempt_failures(self, scopes: Iterable[str]) -> None:
         async with self.db.transaction() as conn:
             for scope in scopes:
                 await conn.execute(
-                    "DELETE FROM password_locks WHERE scope = ? AND locked_until IS NULL", (scope,)
+                    "DELETE FROM attempt_locks WHERE scope = ? AND locked_until IS NULL", (scope,)
                 )
 
     # ---- expiry ----------------------------------------------------------------------------
 
     async def active_certificates(self) -> list[RegisteredCertificate]:
         async with self.db.connection.execute(
-            f"SELECT {_CERT_COLUMNS} FROM certificates WHERE status = 'active' ORDER BY id"
+            f"SELECT {SELECT_LIST} FROM certificates WHERE status = 'active' ORDER BY id"
         ) as cur:
-            return [_certificate(r) for r in await cur.fetchall()]
+            return [registered(r) for r in await cur.fetchall()]
 
     async def claim_expiry_notice(self, certificate_id: int, days: int) -> bool:
         """Record that the `days` notice goes out; False if it was already sent."""
@@ -475,7 +457,7 @@ class Store:
             cursor = await conn.execute(
                 "INSERT INTO expiry_notices (certificate_id, days, sent_at) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
-                (certificate_id, days, _iso(now_utc())),
+                (certificate_id, days, _iso(self.clock.now())),
             )
             return cursor.rowcount == 1
 
@@ -485,7 +467,7 @@ class Store:
             cursor = await conn.execute(
                 "UPDATE certificates SET status = 'expired', ended_at = ? "
                 "WHERE id = ? AND status = 'active'",
-                (_iso(now_utc()), certificate_id),
+                (_iso(self.clock.now()), certificate_id),
             )
             if cursor.rowcount != 1:
                 return False
@@ -510,7 +492,14 @@ class Store:
             await conn.execute(
                 "INSERT INTO faq_queries (at, user_id, query, decision, entry_id, score) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (_iso(now_utc()), user_id, scrub_free_text(query), decision, entry_id, score),
+                (
+                    _iso(self.clock.now()),
+                    user_id,
+                    scrub_free_text(query),
+                    decision,
+                    entry_id,
+                    score,
+                ),
             )
 
     async def record_faq_feedback(self, user_id: int, entry_id: str, helpful: bool) -> None:
@@ -518,12 +507,12 @@ class Store:
             await conn.execute(
                 "INSERT OR IGNORE INTO faq_feedback (at, user_id, entry_id, helpful) "
                 "VALUES (?, ?, ?, ?)",
-                (_iso(now_utc()), user_id, entry_id, int(helpful)),
+                (_iso(self.clock.now()), user_id, entry_id, int(helpful)),
             )
 
     async def top_unanswered(self, *, days: int = 30, limit: int = 20) -> list[tuple[str, int]]:
         """The most frequent fallback queries of the last `days` days."""
-        since = _iso(now_utc() - timedelta(days=days))
+        since = _iso(self.clock.now() - timedelta(days=days))
         async with self.db.connection.execute(
             "SELECT query, COUNT(*) AS n FROM faq_queries WHERE decision = 'fallback' AND at >= ? "
             "GROUP BY lower(query) ORDER BY n DESC, MAX(at) DESC LIMIT ?",

@@ -50,9 +50,11 @@ def test_general_yessign_personal_policy() -> None:
 
 def test_expired_and_not_yet_valid_flags() -> None:
     expired = inspect_certificate(make_cert(expired=True).cert_der)
-    assert expired.expired and not expired.not_yet_valid and expired.days_left < 0
+    assert (
+        expired.expired and not expired.not_yet_valid and expired.days_left(datetime.now(UTC)) < 0
+    )
     future = inspect_certificate(make_cert(not_yet_valid=True).cert_der)
-    assert future.not_yet_valid and not future.expired and future.days_left > 365
+    assert future.not_yet_valid and not future.expired and future.days_left(datetime.now(UTC)) > 365
 
 
 def test_validity_is_kst_midnight_and_days_left_follows_now() -> None:
@@ -61,9 +63,9 @@ def test_validity_is_kst_midnight_and_days_left_follows_now() -> None:
     assert info.not_after.tzinfo is not None
     assert (info.not_after.hour, info.not_after.minute, info.not_after.second) == (14, 59, 59)
     later = inspect_certificate(gen.cert_der, now=info.not_after - timedelta(days=10, hours=1))
-    assert later.days_left == 10 and not later.expired
+    assert later.days_left(info.not_after - timedelta(days=10, hours=1)) == 10 and not later.expired
     after = inspect_certificate(gen.cert_der, now=info.not_after + timedelta(seconds=1))
-    assert after.expired and after.days_left == -1
+    assert after.expired and after.days_left(info.not_after + timedelta(seconds=1)) == -1
     naive = inspect_certificate(gen.cert_der, now=datetime(2000, 1, 1))
     assert naive.not_yet_valid
 
@@ -94,7 +96,7 @@ def test_fingerprint_serial_and_json() -> None:
 
 
 def test_owner_name_rules() -> None:
-    from bot.certs.inspect import display_name
+    from bot.certs.inspect import owner_name_from_cn as display_name
 
     assert display_name("홍길동()0088041202002251910000") == "홍길동"
     assert display_name("HKD(KILDONG.HONG)009104120200225191000030") == "HKD"

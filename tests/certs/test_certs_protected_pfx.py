@@ -52,5 +52,5 @@ def test_wrong_password_and_foreign_key() -> None:
     data, _ = protected_pfx()
     with pytest.raises(core.WrongPassword):
         core.open_protected_pfx(data, "wrong")
-    with pytest.raises(core.WrongPassword):
+    with pytest.raises(core.NotACertificate):  # malformed: refused before any decryption
         core.open_protected_pfx(b"\x30\x03\x02\x01\x03", PASSWORD)

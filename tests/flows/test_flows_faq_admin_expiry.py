@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.emulator.markup import html_to_text
 from bot.flows.expiry import check_expiry
-from bot.flows.faq import looks_like_secret
+from bot.flows.secrets import looks_like_secret
 from tests.conftest import cert
-from tests.flows.helpers import plain, register
+from tests.support import plain, register, rendered
 
 ADMIN = 9001
 
@@ -33,6 +34,18 @@ async def test_english_question(bot: Any) -> None:
     user = bot.user(5002, language_code="en")
     replies = await user.ask("I forgot my certificate password, what do I do?")
     assert "customer" in replies[-1].plain.lower() or "bank" in replies[-1].plain.lower()
+
+
+async def test_english_question_gets_the_answer_not_the_fallback(bot: Any) -> None:
+    user = bot.user(5010, language_code="en")
+    replies = await user.ask("I forgot my certificate password, what do I do?")
+    entry = bot.services.faq.entry("forgot-password")
+    assert replies[-1].plain == html_to_text(entry.answer["en"])
+    assert not any(
+        rendered("faq.fallback", "en", phone=bot.settings.customer_center) in m.plain
+        for m in replies
+    )
+    assert await bot.services.store.top_unanswered() == []
 
 
 async def test_out_of_scope_falls_back_and_is_logged(bot: Any) -> None:

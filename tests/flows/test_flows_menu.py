@@ -112,4 +112,4 @@ async def test_group_chats_are_ignored(bot: Any) -> None:
     await bot.app.process_update(update)
     sent = [m for m, _ in bot.emulator.calls[before:] if m.startswith("send")]
     assert sent == []
-    assert len(bot.services.vault) == 0
+    assert len(bot.services.sessions) == 0

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD, cert
-from tests.flows.helpers import plain, register, upload_pair, zip_of
+from tests.support import plain, register, upload_pair, zip_of
 
 
 @pytest.mark.parametrize("fmt", ["seed-sha1", "seed-cbc", "pbes2-seed", "pbes2-aes"])
@@ -110,7 +110,7 @@ async def test_unusable_certificates_are_explained(
         assert "재발급" in text  # the FAQ's answer for expired certificates
     # The flow ended: a password-like text is now just a question for the FAQ.
     assert await bot.services.store.active_certificates_of(2007) == []
-    assert len(bot.services.vault) == 0
+    assert len(bot.services.sessions) == 0
 
 
 async def test_unknown_issuer_allowed_by_setting(bot_factory: Any) -> None:
@@ -132,7 +132,7 @@ async def test_wrong_password_counts_down_then_locks_across_restart(bot: Any) ->
     replies = await user.ask("wrong-5")
     assert "30분 동안 막았어요" in plain(replies)
     assert all(m.deleted for m in user.user_messages if m.text and m.text.startswith("wrong"))
-    assert len(bot.services.vault) == 0
+    assert len(bot.services.sessions) == 0
     await bot.restart()
     replies = await user.ask("/register")
     assert "이후에 다시 시도해 주세요" in plain(replies)
@@ -247,10 +247,10 @@ async def test_cancel_drops_everything(bot: Any) -> None:
     user = bot.user(2019)
     await user.ask("/register")
     await upload_pair(user, cert())
-    assert len(bot.services.vault) == 1
+    assert len(bot.services.sessions) == 1
     replies = await user.ask("/cancel")
     assert "모두 지웠습니다" in plain(replies)
-    assert len(bot.services.vault) == 0
+    assert len(bot.services.sessions) == 0
     replies = await user.ask(PASSWORD)  # no prompt open: guarded as a stray secret
     assert "비밀번호나 주민등록번호처럼 보이는" in plain(replies)
     assert user.user_messages[-1].deleted
@@ -261,7 +261,7 @@ async def test_cancel_drops_everything(bot: Any) -> None:
 async def test_stale_session_after_restart_is_ended_politely(bot: Any) -> None:
     now = [1_000_000.0]
     await bot.restart()
-    bot.services.clock = lambda: now[0]
+    bot.services.clock.source = lambda: now[0]
     user = bot.user(2020)
     await user.ask("/register")
     now[0] += 3600  # an hour later (the timeout job died with the old process)
@@ -279,7 +279,7 @@ async def test_conversation_timeout(bot_factory: Any) -> None:
     await asyncio.sleep(1.6)
     await bot.emulator.settle()
     assert "응답이 없어 진행을 멈췄어요" in user.last.plain
-    assert len(bot.services.vault) == 0
+    assert len(bot.services.sessions) == 0
 
 
 def _protected_pfx(gen: Any, password: str) -> bytes:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import IDENTITY, PASSWORD, cert
-from tests.flows.helpers import plain, upload_pair
+from tests.support import plain, upload_pair
 
 WINDOW = 16
 

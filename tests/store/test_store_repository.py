@@ -35,8 +35,6 @@ def new_cert(
         policy_oid="1.2.410.200005.1.1.4",
         holder_type="personal",
         usage="restricted",
-        usage_purpose_ko="은행·신용카드·보험용",
-        usage_purpose_en="banking",
         not_before=now - timedelta(days=1),
         not_after=now + timedelta(days=300),
         fingerprint_sha256="ab" * 32,
@@ -105,18 +103,16 @@ async def test_password_lock(store: Store) -> None:
     scopes = ["user:1", "cert:abc"]
     now = datetime.now(UTC)
     for attempt in range(1, 5):
-        state = await store.record_password_failure(
-            scopes, max_attempts=5, lock_minutes=30, now=now
-        )
+        state = await store.record_attempt_failure(scopes, max_attempts=5, lock_minutes=30, now=now)
         assert state.failures == attempt and state.locked_until is None
-    state = await store.record_password_failure(scopes, max_attempts=5, lock_minutes=30, now=now)
+    state = await store.record_attempt_failure(scopes, max_attempts=5, lock_minutes=30, now=now)
     assert state.locked_until == now + timedelta(minutes=30)
     assert (await store.lock_state(["cert:abc"], now=now)).locked_until is not None
     # Another user uploading the same certificate is locked too (per-certificate scope).
     assert (await store.lock_state(["user:2", "cert:abc"], now=now)).locked_until is not None
     later = now + timedelta(minutes=31)
     assert (await store.lock_state(scopes, now=later)).locked_until is None
-    state = await store.record_password_failure(scopes, max_attempts=5, lock_minutes=30, now=later)
+    state = await store.record_attempt_failure(scopes, max_attempts=5, lock_minutes=30, now=later)
     assert state.failures == 1
 
 

@@ -1,12 +1,18 @@
-"""Steps shared by the flow tests: upload a generated certificate, type the password."""
+"""Typed helpers for the flow tests: complete flows, zips of several certificates, and
+`says`, which checks that the user saw exactly a catalog text rendered with its values."""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Sequence
 
 from bot.certs.testgen import GeneratedCertificate
 from bot.emulator import BotMessage, ScriptedUser
+from bot.emulator.markup import html_to_text
+from bot.texts import Catalog
+
+CATALOG = Catalog("ko")
 
 
 async def upload_pair(user: ScriptedUser, gen: GeneratedCertificate) -> list[BotMessage]:
@@ -43,9 +49,32 @@ def zip_of(*gens: GeneratedCertificate, extra: dict[str, bytes] | None = None) -
     return out.getvalue()
 
 
-def plain(messages: list[BotMessage]) -> str:
+def plain(messages: Sequence[BotMessage]) -> str:
     return "\n".join(m.plain for m in messages)
 
 
 def any_text(user: ScriptedUser, needle: str) -> bool:
     return any(needle in m.plain for m in user.messages)
+
+
+def rendered(key: str, lang: str = "ko", **values: object) -> str:
+    """The catalog text `key` as the user reads it (HTML → plain, as the emulator shows it)."""
+    return html_to_text(CATALOG.text(lang, key, **values))
+
+
+def says(messages: Sequence[BotMessage], key: str, lang: str = "ko", **values: object) -> bool:
+    """True if one of `messages` shows the catalog text `key` with `values` as a whole
+    paragraph (a message may carry earlier notes before it); else an AssertionError that
+    shows what the user saw."""
+    expected = rendered(key, lang, **values)
+    for message in messages:
+        text = message.plain
+        if (
+            text == expected
+            or text.startswith(expected + "\n\n")
+            or text.endswith("\n\n" + expected)
+            or f"\n\n{expected}\n\n" in text
+        ):
+            return True
+    seen = "\n---\n".join(m.plain for m in messages)
+    raise AssertionError(f"expected {key} = {expected!r}\nthe user saw:\n{seen}")

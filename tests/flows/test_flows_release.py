@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.flows.common import format_date
 from tests.conftest import PASSWORD, cert
-from tests.flows.helpers import plain, register
+from tests.support import plain, register, rendered
 
 
 async def test_release_with_reason_then_register_again(bot: Any) -> None:
@@ -42,6 +43,28 @@ async def test_release_with_reason_then_register_again(bot: Any) -> None:
     await user.ask("/cancel")
     replies = await register(user, gen)
     assert "등록 완료" in plain(replies)
+
+
+async def test_history_shows_released_as_released(bot: Any) -> None:
+    # The owner's name is no UI word, so only the status can supply "해제" or "만료".
+    user = bot.user(3010)
+    gen = cert(name="가온누리")
+    await register(user, gen)
+    await user.ask("/revoke")
+    await user.tap("가온누리")
+    await user.tap("분실")
+    await user.tap("해제")
+    replies = await user.ask("/certs")
+    (history,) = await bot.services.store.history_of(3010)
+    line = rendered(
+        "cert.history_item",
+        owner="가온누리",
+        issuer=rendered("ca.yessign"),
+        status=rendered("cert.status_released"),
+        date=format_date(history.ended_at, "ko"),
+    )
+    assert line in plain(replies).splitlines()
+    assert rendered("cert.status_expired") not in plain(replies)
 
 
 async def test_release_other_reason_free_text_is_scrubbed(bot: Any) -> None:
