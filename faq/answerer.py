@@ -27,12 +27,12 @@ class FusionSettings:
 
     # Chosen by `python bench/faq.py --tune`: a grid search on leave-one-author-out predictions
     # of the training corpus only; no evaluation-only set is ever looked at.
-    classifier_weight: float = 0.8  # fused = w * probability + (1 - w) * fuzzy / 100
-    answer_threshold: float = 0.30  # fused score at or above: answer (when clear of the rest)
+    classifier_weight: float = 0.7  # fused = w * probability + (1 - w) * fuzzy / 100
+    answer_threshold: float = 0.26  # fused score at or above: answer (when clear of the rest)
     suggest_threshold: float = 0.24  # fused score at or above: offer suggestions
     margin: float = 0.0  # the best must beat the runner-up by this to be answered outright
-    out_of_scope_threshold: float = 0.35  # out-of-scope probability that forces the fallback
-    fuzzy_override: float = 88.0  # a fuzzy score this high answers despite the out-of-scope class
+    out_of_scope_threshold: float = 0.30  # out-of-scope probability that forces the fallback
+    fuzzy_override: float = 101.0  # fuzzy score that overrides the out-of-scope class (101: never)
     small_talk_threshold: float = 0.5
     suggest_window: float = 0.12
     max_suggestions: int = 3

@@ -48,12 +48,23 @@ class BuildInputs:
 def inputs_digest(inputs: BuildInputs) -> str:
     digest = hashlib.sha256()
     digest.update(f"{MODEL_VERSION}|{sklearn.__version__}|{inputs.intent}".encode())
-    for path in (inputs.kb_path, *inputs.training_files()):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    # Contents only (not paths): a copy of the same files is the same model.
+    digest.update(hashlib.sha256(inputs.kb_path.read_bytes()).digest())
+    for part in sorted(hashlib.sha256(p.read_bytes()).digest() for p in inputs.training_files()):
+        digest.update(part)
     return digest.hexdigest()
 
 
+# Models already loaded in this process, by digest: tests and chat mode start many bots.
+_LOADED: dict[str, IntentModel] = {}
+_KEEP = 3
+
+
 def _load_cached(path: Path) -> IntentModel | None:
+    if path.stem in _LOADED:
+        if not path.exists():  # same inputs, another cache folder: keep that one complete too
+            _store(path, _LOADED[path.stem])
+        return _LOADED[path.stem]
     try:
         with path.open("rb") as handle:
             model = pickle.load(handle)  # our own file, written below; never user input
@@ -62,7 +73,10 @@ def _load_cached(path: Path) -> IntentModel | None:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
         log.warning("ignoring unreadable FAQ model cache %s: %s", path.name, type(error).__name__)
         return None
-    return model if isinstance(model, IntentModel) else None
+    if not isinstance(model, IntentModel):
+        return None
+    _remember(path.stem, model)
+    return model
 
 
 def _store(path: Path, model: IntentModel) -> None:
@@ -72,12 +86,21 @@ def _store(path: Path, model: IntentModel) -> None:
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+        _remember(path.stem, model)
     except OSError as error:
         log.warning("could not cache the FAQ model: %s", type(error).__name__)
         Path(tmp).unlink(missing_ok=True)
-    for old in path.parent.glob("faq-model-*.pkl"):
-        if old != path:
-            old.unlink(missing_ok=True)
+    # Keep the newest few (an operator switching back and forth rebuilds nothing).
+    cached = sorted(path.parent.glob("faq-model-*.pkl"), key=lambda p: p.stat().st_mtime)
+    for old in cached[:-_KEEP]:
+        old.unlink(missing_ok=True)
+
+
+def _remember(name: str, model: IntentModel) -> None:
+    _LOADED.pop(name, None)
+    _LOADED[name] = model
+    while len(_LOADED) > _KEEP:
+        del _LOADED[next(iter(_LOADED))]
 
 
 def build_answerer(inputs: BuildInputs | None = None, kb: KnowledgeBase | None = None) -> Answerer:

@@ -92,7 +92,7 @@ def test_focus_clause_finds_the_asking_part() -> None:
         "어제 은행에 가서 인증서를 새로 받았는데요 집에 와서 컴퓨터를 켜 보니 뭐가 뭔지 모르겠어요. "
         "그래서 여쭤보는데 해제는 어떻게 하나요?"
     )
-    assert focus_clause(long) == "그래서 여쭤보는데 해제는 어떻게 하나요?"
+    assert focus_clause(long) == "여쭤보는데 해제는 어떻게 하나요?"
     assert focus_clause("인증서 등록") is None
 
 
@@ -133,9 +133,10 @@ def test_model_is_cached_by_the_hash_of_its_inputs(tmp_path: Path) -> None:
     )
     assert inputs_digest(inputs) != first
     build_answerer(inputs)
-    assert [p.name for p in (tmp_path / "cache").glob("faq-model-*.pkl")] == [
-        f"faq-model-{inputs_digest(inputs)[:20]}.pkl"
-    ]
+    assert {p.name for p in (tmp_path / "cache").glob("faq-model-*.pkl")} == {
+        f"faq-model-{first[:20]}.pkl",
+        f"faq-model-{inputs_digest(inputs)[:20]}.pkl",
+    }
 
 
 def test_a_training_file_naming_an_unknown_entry_is_refused(tmp_path: Path) -> None:

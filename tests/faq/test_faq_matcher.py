@@ -8,6 +8,7 @@ from faq.evaluation import check_knowledge_base
 from faq.kb import load_knowledge_base
 from faq.matcher import Matcher, MatchSettings
 
+
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
     return Matcher(load_knowledge_base())
