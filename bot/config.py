@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     # FAQ matcher thresholds (None = the matcher's tuned defaults).
     faq_path: Path | None = None
+    faq_training_dir: Path | None = None
+    faq_cache_dir: Path | None = None
     faq_answer_threshold: float | None = Field(default=None, ge=0, le=100)
     faq_suggest_threshold: float | None = Field(default=None, ge=0, le=100)
     customer_center: str = "1522-1000"
@@ -78,6 +80,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "faq_path",
+        "faq_training_dir",
+        "faq_cache_dir",
         "faq_answer_threshold",
         "faq_suggest_threshold",
         "trusted_ca_file",

@@ -10,11 +10,21 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
-from faq.evaluation import EvalSetError, check_knowledge_base, evaluate, load_eval_set
-from faq.kb import LANGUAGES, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from faq.answerer import Answerer
+from faq.build import BuildInputs, build_answerer
+from faq.evaluation import (
+    EvalSetError,
+    check_knowledge_base,
+    evaluate,
+    load_eval_set,
+    model_confusions,
+)
+from faq.kb import DEFAULT_PATH, LANGUAGES, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from faq.matcher import Matcher
+from faq.training import TRAINING_DIR, TrainingError, load_corpus
 
 __all__ = ["main"]
 
@@ -22,11 +32,15 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m faq", description=__doc__)
     parser.add_argument("--kb", help="knowledge base YAML (default: the packaged one)")
+    parser.add_argument("--training", help="training corpus folder (default: faq/training)")
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question and show the scores")
     ask.add_argument("question")
     ask.add_argument("--lang", choices=LANGUAGES, help="chat language hint")
-    sub.add_parser("check", help="validate the knowledge base")
+    check = sub.add_parser("check", help="validate the knowledge base and the training corpus")
+    check.add_argument(
+        "--no-model", action="store_true", help="skip the cross-validated model confusion report"
+    )
     match = sub.add_parser("match", help="match one query per stdin line")
     match.add_argument("--json", action="store_true", help="print one JSON object per line")
     evaluation = sub.add_parser("eval", help="measure accuracy on a labelled YAML file")
@@ -35,12 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _ask(matcher: Matcher, kb: KnowledgeBase, question: str, lang: str | None, out: TextIO) -> int:
+def _ask(matcher: Answerer, kb: KnowledgeBase, question: str, lang: str | None, out: TextIO) -> int:
     result = matcher.match(question, lang)
     out.write(f"decision: {result.decision}  (lang {result.lang}, score {result.score:.1f})\n")
     for entry_id, score in result.scores:
         out.write(f"  {score:5.1f}  {entry_id}\n")
-    if result.decision == "answer" and result.entry_id:
+    if result.decision == "smalltalk":
+        out.write(f"\nsmall talk: {result.entry_id} (the bot greets back and shows the menu)\n")
+    elif result.decision == "answer" and result.entry_id:
         entry = kb.get(result.entry_id)
         if entry is not None:
             out.write(f"\n[{entry.id}] {entry.title[result.lang]}\n{entry.answer[result.lang]}\n")
@@ -54,8 +70,18 @@ def _ask(matcher: Matcher, kb: KnowledgeBase, question: str, lang: str | None, o
     return 0
 
 
-def _check(kb: KnowledgeBase, matcher: Matcher, out: TextIO) -> int:
+def _check(kb: KnowledgeBase, training: Path, model: bool, out: TextIO) -> int:
+    matcher = Matcher(kb)
     problems = check_knowledge_base(kb, matcher)
+    examples = load_corpus(kb, training)
+    authors = len({e.author for e in examples})
+    out.write(f"training corpus: {len(examples)} examples by {authors} authors\n")
+    if model:
+        for expected, got, share, count in model_confusions(kb, examples):
+            out.write(
+                f"model confuses {expected!r} with {got!r}: {count} phrasing(s), {share:.0%} of "
+                f"the entry's (cross-validated; add distinguishing phrasings)\n"
+            )
     phrasings = sum(len(e.questions[lang]) for e in kb.entries for lang in LANGUAGES)
     for p in problems:
         out.write(
@@ -70,7 +96,7 @@ def _check(kb: KnowledgeBase, matcher: Matcher, out: TextIO) -> int:
     return 1 if problems else 0
 
 
-def _match(matcher: Matcher, source: TextIO, out: TextIO, as_json: bool) -> int:
+def _match(matcher: Answerer, source: TextIO, out: TextIO, as_json: bool) -> int:
     for line in source:
         query = line.rstrip("\r\n")
         if not query.strip():
@@ -91,7 +117,7 @@ def _match(matcher: Matcher, source: TextIO, out: TextIO, as_json: bool) -> int:
     return 0
 
 
-def _eval(matcher: Matcher, path: str, out: TextIO, show_misses: bool) -> int:
+def _eval(matcher: Answerer, path: str, out: TextIO, show_misses: bool) -> int:
     report = evaluate(matcher, load_eval_set(path))
     out.write(f"{path}: {report.total} questions, {report.out_of_scope} out of scope\n")
     for lang in (*LANGUAGES, "all"):
@@ -102,6 +128,7 @@ def _eval(matcher: Matcher, path: str, out: TextIO, show_misses: bool) -> int:
     out.write(f"fallback rate (in scope):  {report.in_scope_fallback_rate:6.1%}\n")
     out.write(f"fallback precision:        {report.fallback_precision:6.1%}\n")
     out.write(f"fallback recall (OOS):     {report.fallback_recall:6.1%}\n")
+    out.write(f"helpful (all, in scope):   {report.helpful['all']:6.1%}\n")
     if report.confused:
         out.write("most confused (expected -> got):\n")
         for expected, got, count in report.confused[:10]:
@@ -119,16 +146,18 @@ def _eval(matcher: Matcher, path: str, out: TextIO, show_misses: bool) -> int:
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     out = sys.stdout
+    training = Path(args.training) if args.training else TRAINING_DIR
     try:
         kb = load_knowledge_base(args.kb)
-    except KnowledgeBaseError as error:
+        if args.command == "check":
+            return _check(kb, training, not args.no_model, out)
+        inputs = BuildInputs(kb_path=Path(args.kb) if args.kb else DEFAULT_PATH, training_dir=training)
+        matcher = build_answerer(inputs, kb)
+    except (KnowledgeBaseError, TrainingError) as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
-    matcher = Matcher(kb)
     if args.command == "ask":
         return _ask(matcher, kb, args.question, args.lang, out)
-    if args.command == "check":
-        return _check(kb, matcher, out)
     if args.command == "match":
         return _match(matcher, stdin or sys.stdin, out, args.json)
     try:

@@ -49,6 +49,10 @@ class KnowledgeBaseError(ValueError):
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[type[KnowledgeBaseError], tuple[str, int | None, str]]:
+        # Rebuilt from its fields when it crosses a process boundary (the FAQ rebuild worker).
+        return (type(self), (self.path, self.line, self.message))
+
 
 @dataclass(frozen=True)
 class Topic:

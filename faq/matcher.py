@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from faq.kb import LANGUAGES, KnowledgeBase
@@ -29,7 +30,7 @@ __all__ = [
     "Matcher",
 ]
 
-Decision = Literal["answer", "suggest", "fallback"]
+Decision = Literal["answer", "suggest", "fallback", "smalltalk"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,9 @@ class _Choices:
     lengths: tuple[int, ...]  # len() of each compact phrasing
     entries: int
     jamo: tuple[str, ...]  # compact phrasings spelled in jamo (Korean), else the compact form
+    owner_array: np.ndarray  # owner as an array, for the vectorised per-entry maximum
+    by_entry_array: tuple[np.ndarray, ...]
+    lengths_array: np.ndarray
 
 
 def _terms(compact: str, spaced: str, lang: str) -> set[str]:
@@ -167,6 +171,7 @@ class Matcher:
             for text in (*entry.questions["en"], *entry.keywords["en"], entry.title["en"]):
                 vocabulary.update(_WORD.findall(text.lower()))
         self._english_words = frozenset(vocabulary)
+        self.english_words = self._english_words  # never read as English-layout Korean
         self._choices = {lang: self._prepare(lang) for lang in LANGUAGES}
         ko = self._choices["ko"]
         # Typos are repaired towards the words that tell entries apart from the rest of the
@@ -225,6 +230,9 @@ class Matcher:
             postings, idf, math.log((n + 1) / 0.5), tuple(tuple(x) for x in by_entry),
             tuple(len(c) for c in compact), len(self.kb.entries),
             tuple(to_jamo(c) for c in compact) if lang == "ko" else tuple(compact),
+            np.asarray(owner, dtype=np.int64),
+            tuple(np.asarray(x, dtype=np.int64) for x in by_entry),
+            np.asarray([len(c) for c in compact], dtype=np.float32),
         )  # fmt: skip
 
     def _probe_term(self, term: str, lang: str) -> str:
@@ -266,61 +274,59 @@ class Matcher:
             jamos = [choices.jamo[i] for i in phrasings]
         jamo = to_jamo(compact) if lang == "ko" else compact
 
-        # Scores below this cannot lead to a decision; rapidfuzz drops them in C, not Python.
+        # Every phrasing scored in C (cdist), then the best per entry with one numpy pass:
+        # no Python loop over phrasings on the hot path.
         floor = _FUZZY_FLOOR
-        owner = choices.owner
-        best: dict[int, float] = {}
-        get = best.get
+        idx = np.asarray(phrasings, dtype=np.int64)
+        owner_of = choices.owner_array[idx]
+        best_arr = np.zeros(choices.entries, dtype=np.float32)
         for scorer, query, targets in (
             # Whole string, spacing ignored, compared jamo by jamo: a wrong vowel or final
             # (달라지/달라져, 인즌서) costs one jamo of several, not a whole syllable.
             (fuzz.ratio, jamo, jamos),
             (fuzz.token_sort_ratio, spaced, spaceds),  # word order ignored
         ):
-            for _, score, k in process.extract(
-                query, targets, scorer=scorer, limit=None, score_cutoff=floor
-            ):
-                i = phrasings[k]
-                e = owner[i]
-                if score > get(e, 0.0) and i != exclude:
-                    best[e] = score
+            scores = process.cdist(
+                [query], targets, scorer=scorer, score_cutoff=floor, dtype=np.float32
+            )[0]
+            if exclude is not None:
+                scores[idx == exclude] = 0.0
+            np.maximum.at(best_arr, owner_of, scores)
         # A phrasing inside a longer query (or the query inside a phrasing). partial_ratio
         # gives 100 to any short substring: scale it by how much shorter the one is.
         # It is the costliest scorer, so it only runs over the entries already in contention
         # (best whole-string score, or share of the query's telling words).
-        partial_phrasings = phrasings
-        partial_targets = compacts
+        partial_idx = idx
+        partial_targets: Sequence[str] = compacts
         if pool is None and choices.entries > _PARTIAL_CANDIDATES:
             norm_total = total or 1.0
-
-            def contention(e: int) -> float:
-                return max(get(e, 0.0), 100.0 * coverage.get(e, 0.0) / norm_total)
-
-            leaders = sorted(range(choices.entries), key=contention, reverse=True)
-            partial_phrasings = [
-                i for e in leaders[:_PARTIAL_CANDIDATES] for i in choices.by_entry[e]
-            ]
-            partial_targets = [choices.compact[i] for i in partial_phrasings]
+            cover = np.zeros(choices.entries, dtype=np.float32)
+            for e, value in coverage.items():
+                cover[e] = 100.0 * value / norm_total
+            leaders = np.argsort(-np.maximum(best_arr, cover), kind="stable")[:_PARTIAL_CANDIDATES]
+            partial_idx = np.concatenate([choices.by_entry_array[e] for e in leaders])
+            partial_targets = [choices.compact[i] for i in partial_idx]
         n = len(compact)
-        lengths = choices.lengths
         pf = s.partial_floor
-        rest = 1.0 - pf
-        for _, score, k in process.extract(
-            compact, partial_targets, scorer=fuzz.partial_ratio, limit=None, score_cutoff=floor
-        ):
-            i = partial_phrasings[k]
-            m = lengths[i]
-            score *= pf + rest * (m / n if m < n else n / m)
-            e = owner[i]
-            if score > get(e, 0.0) and i != exclude:
-                best[e] = score
+        scores = process.cdist(
+            [compact], partial_targets, scorer=fuzz.partial_ratio, score_cutoff=floor,
+            dtype=np.float32,
+        )[0]  # fmt: skip
+        m = choices.lengths_array[partial_idx]
+        scores *= pf + (1.0 - pf) * np.where(m < n, m / max(n, 1), n / np.maximum(m, 1))
+        if exclude is not None:
+            scores[partial_idx == exclude] = 0.0
+        np.maximum.at(best_arr, choices.owner_array[partial_idx], scores)
+        best: dict[int, float] = {
+            int(e): float(best_arr[e]) for e in np.flatnonzero(best_arr >= floor * s.partial_floor)
+        }
 
         if not best and not coverage and choices.compact:
             # Nothing is even remotely close; still name the nearest entry (the CLI and the
             # operators' fallback log show it), with its honest, low score.
             found = process.extractOne(compact, choices.compact, scorer=fuzz.ratio)
             if found is not None:
-                best[owner[found[2]]] = found[1]
+                best[choices.owner[found[2]]] = found[1]
 
         w = s.term_weight
         if w > 0 and total > 0:

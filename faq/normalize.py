@@ -10,8 +10,11 @@ import unicodedata
 from collections.abc import Iterable
 
 __all__ = [
+    "CODE_SWITCH",
     "COMMON_ENGLISH_WORDS",
+    "apply_code_switch",
     "detect_language",
+    "en_layout_fix",
     "en_layout_to_hangul",
     "normalize",
     "strip_spaces",
@@ -127,6 +130,59 @@ def _layout_fix(text: str, english_words: frozenset[str]) -> str:
     if not strong:
         return text
     return _LATIN_WORD.sub(lambda m: converted.get(m.group(), m.group()), text)
+
+
+def en_layout_fix(text: str, english_words: Iterable[str] = ()) -> str:
+    """Korean typed on the English layout, converted back (see `_layout_fix`)."""
+    return _layout_fix(text, _vocabulary(english_words))
+
+
+# --- English words inside Korean ---------------------------------------------------------------
+# "cert 해제하는 menu 어디", "password 까먹음", "customer center 전화번호요": a Korean sentence
+# borrowing our domain's English words. Mapped only when the text also holds Hangul, so an
+# English question stays English.
+CODE_SWITCH: tuple[tuple[str, str], ...] = (
+    (r"customer\s*(?:center|centre|service)|call\s*center|cs\s*center", "고객센터"),
+    (r"joint\s*cert(?:ificate)?s?", "공동인증서"),
+    (r"financial\s*cert(?:ificate)?s?", "금융인증서"),
+    (r"cert(?:ificate)?s?|certs?", "인증서"),
+    (r"un-?register(?:ed|ing)?|de-?register(?:ed|ing)?|release[ds]?|remove[ds]?|delete[ds]?", "해제"),
+    (r"register(?:ed|ing|s)?|registration|reg", "등록"),
+    (r"reasons?", "사유"),
+    (r"expir(?:e|ed|es|y|ation)", "만료"),
+    (r"pass\s*words?|pw|pwd|pword|passwd|pin", "비밀번호"),
+    (r"safe(?:ty)?|secure|security", "안전"),
+    (r"contacts?", "문의"),
+    (r"renew(?:al|ed)?", "갱신"),
+    (r"re-?issue[ds]?", "재발급"),
+    (r"lock(?:ed)?", "잠김"),
+    (r"files?", "파일"),
+    (r"upload(?:ed|ing)?", "업로드"),
+    (r"errors?", "오류"),
+    (r"phone|mobile|smartphone", "휴대폰"),
+    (r"menu", "메뉴"),
+    (r"issuers?", "발급기관"),
+    (r"reminders?|alarm|notification|noti", "알림"),
+    (r"corporate|business", "법인"),
+    (r"english", "영어"),
+    (r"korean", "한국어"),
+    (r"language", "언어"),
+    (r"list", "목록"),
+)
+_CODE_SWITCH = tuple(
+    (re.compile(rf"(?<![a-z]){pattern}(?![a-z])", re.IGNORECASE), korean)
+    for pattern, korean in CODE_SWITCH
+)
+_ANY_HANGUL = re.compile(r"[가-힣]")
+
+
+def apply_code_switch(text: str) -> str:
+    """Map the domain's English words to Korean inside a Korean sentence; else unchanged."""
+    if not _ANY_HANGUL.search(text):
+        return text
+    for pattern, korean in _CODE_SWITCH:
+        text = pattern.sub(f" {korean} ", text)
+    return text
 
 
 # --- synonyms, abbreviations and common typos ------------------------------------------------
@@ -341,6 +397,7 @@ def normalize(text: str, *, english_words: Iterable[str] = ()) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _layout_fix(text, _vocabulary(english_words))
     text = text.lower().replace("'", "").replace("’", "")
+    text = apply_code_switch(text)
     text = _NOISE.sub(" ", text)
     for pattern, replacement in _KO_PATTERNS:
         text = pattern.sub(replacement, text)

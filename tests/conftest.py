@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +24,27 @@ from bot.emulator.ptb import connect
 from bot.flows.common import KcertApplication
 from bot.keywork import KeyWorker
 from bot.logs import configure_logging
+from faq.build import BuildInputs, build_answerer
 
 PASSWORD = "Kb-test-pw!2026"
 IDENTITY = "8001011234567"
 
 
+# The fitted FAQ model, cached by the hash of its inputs across tests (and across local runs).
+FAQ_CACHE = Path(__file__).resolve().parents[1] / ".pytest_cache" / "faq-model"
+# Bots started as real processes by the tests find the same cache.
+os.environ.setdefault("FAQ_CACHE_DIR", str(FAQ_CACHE))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def faq_model() -> None:
+    """Fit the shipped FAQ model once per run (seconds; then every bot start loads it)."""
+    build_answerer(BuildInputs(cache_dir=FAQ_CACHE))
+
+
 def make_settings(emulator: BotApiEmulator, database: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
+        "faq_cache_dir": FAQ_CACHE,
         "bot_token": emulator.token,
         "telegram_api_url": emulator.base_url,
         "database_path": database,

@@ -12,6 +12,7 @@ from telegram.ext import CommandHandler
 
 from bot.flows.common import Context, Handler, language, say, services
 from faq.kb import KnowledgeBaseError
+from faq.training import TrainingError
 
 log = logging.getLogger(__name__)
 DAYS = 30
@@ -62,8 +63,8 @@ async def reload_faq(update: Update, context: Context) -> None:
     svc = services(context)
     lang = await language(update, context)
     try:
-        count = svc.faq.reload()
-    except KnowledgeBaseError as error:
+        count = await svc.faq.reload()
+    except (KnowledgeBaseError, TrainingError) as error:
         log.warning("FAQ reload failed: %s", error)
         await say(
             update, context, svc.catalog.text(lang, "admin.reload_failed", error=str(error)[:500])

@@ -7,9 +7,11 @@ are stored for the operators. The matching itself lives in the pure `faq` packag
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.flows import callbacks as cb
@@ -40,11 +42,17 @@ def _title(entry: Entry, lang: str) -> str:
 
 
 async def send_answer(
-    update: Update, context: Context, entry: Entry, *, mid_flow: bool = False
+    update: Update,
+    context: Context,
+    entry: Entry,
+    *,
+    mid_flow: bool = False,
+    lang: str | None = None,
 ) -> None:
-    """The entry's answer with related entries, its action and feedback buttons."""
+    """The entry's answer with related entries, its action and feedback buttons, in `lang`
+    (the language the question was asked in) or else the chat's language."""
     svc = services(context)
-    lang = await language(update, context)
+    lang = lang or await language(update, context)
     cat = svc.catalog
     answer = entry.answer.get(lang) or entry.answer.get("ko", "")
     text = cat.text(lang, "faq.mid_flow_answer", answer=Html(answer)) if mid_flow else answer
@@ -77,17 +85,22 @@ async def answer_text(update: Update, context: Context, *, mid_flow: bool = Fals
         key = "common.secret_deleted" if deleted else "common.secret_not_deleted"
         await say(update, context, svc.catalog.text(await language(update, context), key))
         return
-    result = svc.faq.match(message.text)
-    lang = await language(update, context)
+    ui_lang = await language(update, context)
+    result = svc.faq.match(message.text, ui_lang)
+    # Answer in the language of the question; the chat's language setting stays as chosen.
+    lang = result.lang if result.lang in ("ko", "en") else ui_lang
     cat = svc.catalog
-    if result.decision != "answer":
+    if result.decision in ("suggest", "fallback"):
         await svc.store.log_faq_query(
             user.id if user else None, message.text, result.decision, result.entry_id, result.score
         )
+    if result.decision == "smalltalk" and result.entry_id:
+        await small_talk(update, context, result.entry_id, lang, mid_flow=mid_flow)
+        return
     if result.decision == "answer" and result.entry_id:
         entry = svc.faq.entry(result.entry_id)
         if entry is not None:
-            await send_answer(update, context, entry, mid_flow=mid_flow)
+            await send_answer(update, context, entry, mid_flow=mid_flow, lang=lang)
             return
     if result.decision == "suggest" and result.suggestions:
         rows = []
@@ -98,6 +111,30 @@ async def answer_text(update: Update, context: Context, *, mid_flow: bool = Fals
         await say(update, context, cat.text(lang, "faq.suggest"), keyboard(rows))
         return
     await say(update, context, cat.text(lang, "faq.fallback", phone=svc.settings.customer_center))
+
+
+SMALL_TALK = {
+    "greeting": "faq.smalltalk_greeting",
+    "thanks": "faq.smalltalk_thanks",
+    "goodbye": "faq.smalltalk_goodbye",
+    "are-you-human": "faq.smalltalk_are_you_human",
+    "who-are-you": "faq.smalltalk_who_are_you",
+}
+
+
+async def small_talk(
+    update: Update, context: Context, kind: str, lang: str, *, mid_flow: bool = False
+) -> None:
+    """Greetings, thanks, "are you a person?": a short friendly line and the main menu
+    (inside a flow only the line, so no button throws the flow away)."""
+    from bot.flows.menu import main_menu_markup  # menu imports this module's handlers
+
+    cat = services(context).catalog
+    text = cat.text(lang, SMALL_TALK.get(kind, SMALL_TALK["who-are-you"]))
+    if mid_flow:
+        await say(update, context, cat.text(lang, "faq.mid_flow_answer", answer=Html(text)))
+        return
+    await say(update, context, text, await main_menu_markup(update, context))
 
 
 def mid_flow_question(flow: str) -> Step[Any]:
@@ -183,6 +220,7 @@ async def on_vote(update: Update, context: Context, data: cb.FaqVote) -> None:
         return
     lang = await language(update, context)
     await svc.store.record_faq_feedback(user.id, entry.id, helpful=data.vote == "up")
+    await _drop_vote_row(update)
     if data.vote == "up":
         await answer_query(update, svc.catalog.text(lang, "faq.thanks"))
     else:
@@ -190,6 +228,25 @@ async def on_vote(update: Update, context: Context, data: cb.FaqVote) -> None:
         await say(
             update, context, svc.catalog.text(lang, "faq.sorry", phone=svc.settings.customer_center)
         )
+
+
+async def _drop_vote_row(update: Update) -> None:
+    """After one 👍 or 👎 the pair is gone: one vote per answer, no second press."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    markup = getattr(message, "reply_markup", None)
+    if query is None or markup is None:
+        return
+    vote = re.compile(cb.FaqVote.pattern())
+    rows = [
+        row
+        for row in markup.inline_keyboard
+        if not any(isinstance(b.callback_data, str) and vote.match(b.callback_data) for b in row)
+    ]
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+    except BadRequest:
+        pass  # a double tap: the first press already removed them
 
 
 async def contact(update: Update, context: Context) -> None:

@@ -1,56 +1,100 @@
-"""The FAQ knowledge base and its matcher, as the bot holds them (reloadable, no Telegram).
+"""The FAQ as the bot holds it: knowledge base, fuzzy matcher and trained intent model, built
+from the operators' YAML at start-up (cached by a hash of the inputs) and rebuilt in the
+background by /reload_faq while the old one keeps answering. No Telegram here.
 
 Its own module so the typed context can name it without importing a flow.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from pathlib import Path
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 from bot.config import Settings
-from faq.kb import Entry, KnowledgeBase, load_knowledge_base
-from faq.matcher import Matcher, MatchResult, MatchSettings
+from faq.answerer import Answerer, FusionSettings
+from faq.build import BuildInputs, build_answerer
+from faq.kb import DEFAULT_PATH, Entry, KnowledgeBase
+from faq.matcher import MatchResult
+from faq.training import TRAINING_DIR
+
+log = logging.getLogger(__name__)
+
+
+def _fit_into_cache(inputs: BuildInputs) -> None:
+    """In a worker process: validate the files and fit the model into the on-disk cache.
+
+    Fitting holds the GIL for seconds; a separate process keeps every chat answered meanwhile.
+    """
+    build_answerer(inputs)
 
 
 class FaqService:
-    """The knowledge base and its matcher; reloadable without a restart."""
+    """The answerer and its inputs; `reload` swaps in a new one only when it built cleanly."""
 
-    def __init__(self, path: Path | None, match_settings: MatchSettings) -> None:
-        self.path = path
-        self.match_settings = match_settings
-        self.kb: KnowledgeBase = load_knowledge_base(path)
-        self.matcher = Matcher(self.kb, match_settings)
+    def __init__(self, inputs: BuildInputs) -> None:
+        self.inputs = inputs
+        self.answerer: Answerer = build_answerer(inputs)
+        self._reloading: asyncio.Lock | None = None
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.answerer.kb
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FaqService:
-        defaults = MatchSettings()
-        tuned = dataclasses.replace(
+        defaults = FusionSettings()
+        fusion = dataclasses.replace(
             defaults,
-            answer_threshold=settings.faq_answer_threshold
+            # The settings are on the 0-100 scale of the fused score the CLI prints.
+            answer_threshold=settings.faq_answer_threshold / 100
             if settings.faq_answer_threshold is not None
             else defaults.answer_threshold,
-            suggest_threshold=settings.faq_suggest_threshold
+            suggest_threshold=settings.faq_suggest_threshold / 100
             if settings.faq_suggest_threshold is not None
             else defaults.suggest_threshold,
         )
-        return cls(settings.faq_path, tuned)
+        cache = settings.faq_cache_dir or settings.database_path.parent / "faq-cache"
+        return cls(
+            BuildInputs(
+                kb_path=settings.faq_path or DEFAULT_PATH,
+                training_dir=settings.faq_training_dir or TRAINING_DIR,
+                cache_dir=cache,
+                fusion=fusion,
+            )
+        )
 
-    def reload(self) -> int:
-        """Load the file again; on any error keep the old KB and raise KnowledgeBaseError."""
-        kb = load_knowledge_base(self.path)
-        matcher = Matcher(kb, self.match_settings)
-        self.kb, self.matcher = kb, matcher
-        return len(kb.entries)
+    async def reload(self) -> int:
+        """Rebuild from the files in a worker process; answers keep coming from the old model.
 
-    def match(self, text: str) -> MatchResult:
-        return self.matcher.match(text)
+        Raises KnowledgeBaseError or TrainingError (the old answerer stays) on a broken file.
+        """
+        if self._reloading is None:
+            self._reloading = asyncio.Lock()
+        async with self._reloading:  # two /reload_faq at once build once each, in turn
+            loop = asyncio.get_running_loop()
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                await loop.run_in_executor(pool, _fit_into_cache, self.inputs)
+            # The fitted model is in the cache now: loading it is short work in a thread (the
+            # loop keeps serving between GIL switches); the old answerer answers until then.
+            answerer = await asyncio.to_thread(build_answerer, self.inputs)
+            self.answerer = answerer
+            return len(answerer.kb.entries)
+
+    def match(self, text: str, lang: str | None = None) -> MatchResult:
+        return self.answerer.match(text, lang)
 
     def entry(self, entry_id: str) -> Entry | None:
-        return self.kb.get(entry_id)
+        return self.answerer.kb.get(entry_id)
 
     def answer_html(self, entry_id: str, lang: str) -> str | None:
-        entry = self.kb.get(entry_id)
+        entry = self.answerer.kb.get(entry_id)
         if entry is None:
             return None
         return entry.answer.get(lang) or entry.answer.get("ko")
+
+
+__all__ = ["FaqService"]

@@ -16,7 +16,7 @@ import httpx
 from bot.app import run_bot
 from bot.certs.testgen import fake_ca_bundle_path
 from bot.emulator import BotApiEmulator
-from tests.conftest import make_settings
+from tests.conftest import FAQ_CACHE, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,6 +66,7 @@ def test_sigterm_shuts_down_gracefully_and_flushes(tmp_path: Path) -> None:
         async with BotApiEmulator() as emulator:
             env = dict(os.environ)
             env.update(
+                FAQ_CACHE_DIR=str(FAQ_CACHE),
                 BOT_TOKEN=emulator.token,
                 TELEGRAM_API_URL=emulator.base_url,
                 DATABASE_PATH=str(tmp_path / "run.sqlite3"),

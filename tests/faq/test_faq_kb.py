@@ -129,3 +129,23 @@ def test_mistakes_name_file_and_line(
 def test_missing_file_is_a_knowledge_base_error(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError, match="cannot read"):
         load_knowledge_base(tmp_path / "absent.yaml")
+
+
+def test_answers_say_what_was_asked_and_what_is_true() -> None:
+    kb = load_knowledge_base()
+
+    def answer(entry_id: str, lang: str = "ko") -> str:
+        entry = kb.get(entry_id)
+        assert entry is not None
+        return entry.answer[lang]
+
+    # "Can I register again?" is answered yes, not with a literal "no".
+    assert answer("reregister-anytime").startswith("네")
+    assert answer("reregister-anytime", "en").startswith("Yes")
+    # A joint-certificate password cannot be reset: the issuing bank reissues the certificate.
+    forgot = answer("forgot-password")
+    assert "재설정할 수 없어요" in forgot and "재발급" in forgot and "재설정을 요청" not in forgot
+    assert "cannot be recovered or reset" in answer("forgot-password", "en")
+    # Honest about Telegram: bot chats are not end-to-end encrypted.
+    assert "종단간 암호화가 아니에요" in answer("is-it-secure")
+    assert "not end-to-end encrypted" in answer("is-it-secure", "en")

@@ -93,12 +93,19 @@ async def test_admin_commands(bot_factory: Any, tmp_path: Path) -> None:
     assert "forgot-password · 0 · 1" in plain(replies)
     entries = len(bot.services.faq.kb.entries)
     kb_copy.write_text("entries: [broken")
-    replies = await admin.ask("/reload_faq")
+    replies = [await reload_faq(admin)]
     assert "이전 FAQ를 계속 사용" in plain(replies) and "kb.yaml" in plain(replies)
     assert len(bot.services.faq.kb.entries) == entries
     kb_copy.write_text((Path(__file__).resolve().parents[2] / "faq" / "knowledge.yaml").read_text())
-    replies = await admin.ask("/reload_faq")
+    replies = [await reload_faq(admin)]
     assert f"{entries}개" in plain(replies)
+
+
+async def reload_faq(admin: Any) -> Any:
+    """/reload_faq rebuilds in a worker process: wait for its one reply, however long."""
+    mark = admin.message_count
+    await admin.send_text("/reload_faq")
+    return await admin.next_message(after=mark, timeout=180)
 
 
 async def test_expiry_reminders_once_each_then_expired(bot: Any) -> None:

@@ -1,0 +1,124 @@
+"""Build the FAQ answerer from the operators' YAML: knowledge.yaml + faq/training/*.yaml.
+
+Training takes seconds, so the fitted intent model is cached on disk under a name derived from
+a hash of every input (the YAML files, the model version, scikit-learn's version): editing any
+file builds a new model, an unchanged start-up loads the cached one. The cache holds only
+public text statistics and weights — nothing a customer typed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sklearn
+
+from faq.answerer import Answerer, FusionSettings
+from faq.intent import IntentModel, IntentSettings
+from faq.kb import DEFAULT_PATH, KnowledgeBase, load_knowledge_base
+from faq.matcher import Matcher, MatchSettings
+from faq.training import TRAINING_DIR, load_corpus
+
+__all__ = ["MODEL_VERSION", "BuildInputs", "build_answerer", "inputs_digest"]
+
+log = logging.getLogger(__name__)
+
+# Bump when the features or the model change shape, so old caches are never loaded.
+MODEL_VERSION = "intent-1"
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    kb_path: Path = DEFAULT_PATH
+    training_dir: Path = TRAINING_DIR
+    cache_dir: Path | None = None
+    fusion: FusionSettings = field(default_factory=FusionSettings)
+    match_settings: MatchSettings | None = None
+    intent: IntentSettings = field(default_factory=IntentSettings)
+
+    def training_files(self) -> list[Path]:
+        return sorted(self.training_dir.glob("*.yaml")) if self.training_dir.is_dir() else []
+
+
+def inputs_digest(inputs: BuildInputs) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{MODEL_VERSION}|{sklearn.__version__}|{inputs.intent}".encode())
+    # Contents only (not paths): a copy of the same files is the same model.
+    digest.update(hashlib.sha256(inputs.kb_path.read_bytes()).digest())
+    for part in sorted(hashlib.sha256(p.read_bytes()).digest() for p in inputs.training_files()):
+        digest.update(part)
+    return digest.hexdigest()
+
+
+# Models already loaded in this process, by digest: tests and chat mode start many bots.
+_LOADED: dict[str, IntentModel] = {}
+_KEEP = 3
+
+
+def _load_cached(path: Path) -> IntentModel | None:
+    if path.stem in _LOADED:
+        if not path.exists():  # same inputs, another cache folder: keep that one complete too
+            _store(path, _LOADED[path.stem])
+        return _LOADED[path.stem]
+    try:
+        with path.open("rb") as handle:
+            model = pickle.load(handle)  # our own file, written below; never user input
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+        log.warning("ignoring unreadable FAQ model cache %s: %s", path.name, type(error).__name__)
+        return None
+    if not isinstance(model, IntentModel):
+        return None
+    _remember(path.stem, model)
+    return model
+
+
+def _store(path: Path, model: IntentModel) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".faq-model-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        _remember(path.stem, model)
+    except OSError as error:
+        log.warning("could not cache the FAQ model: %s", type(error).__name__)
+        Path(tmp).unlink(missing_ok=True)
+    # Keep the newest few (an operator switching back and forth rebuilds nothing).
+    cached = sorted(path.parent.glob("faq-model-*.pkl"), key=lambda p: p.stat().st_mtime)
+    for old in cached[:-_KEEP]:
+        old.unlink(missing_ok=True)
+
+
+def _remember(name: str, model: IntentModel) -> None:
+    _LOADED.pop(name, None)
+    _LOADED[name] = model
+    while len(_LOADED) > _KEEP:
+        del _LOADED[next(iter(_LOADED))]
+
+
+def build_answerer(inputs: BuildInputs | None = None, kb: KnowledgeBase | None = None) -> Answerer:
+    """Load the knowledge base and corpus, fit (or load the cached) model, return the answerer.
+
+    Raises KnowledgeBaseError / TrainingError for a broken file: the caller keeps its old one.
+    """
+    inputs = inputs or BuildInputs()
+    kb = kb or load_knowledge_base(inputs.kb_path)
+    matcher = Matcher(kb, inputs.match_settings)
+    examples = load_corpus(kb, files=inputs.training_files())  # validates even when cached
+    model: IntentModel | None = None
+    cache: Path | None = None
+    if inputs.cache_dir is not None:
+        cache = inputs.cache_dir / f"faq-model-{inputs_digest(inputs)[:20]}.pkl"
+        model = _load_cached(cache)
+    if model is None:
+        model = IntentModel(examples, inputs.intent, english_words=matcher.english_words)
+        if cache is not None:
+            _store(cache, model)
+    return Answerer(kb, (), fusion=inputs.fusion, matcher=matcher, model=model)

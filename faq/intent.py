@@ -1,0 +1,193 @@
+"""The trained intent model: character and jamo n-grams → logistic regression over the
+knowledge base's entries, the small-talk kinds and an explicit out-of-scope class.
+
+It sits beside the fuzzy matcher (faq.matcher), which keeps its strength on typos and
+English-layout Korean; `faq.answerer` fuses the two. Training data: the knowledge base's own
+phrasings plus `faq/training/` (faq.training). Everything here is pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from faq.normalize import apply_code_switch, en_layout_fix, normalize, strip_spaces
+from faq.spelling import to_jamo
+from faq.training import OUT_OF_SCOPE, Example
+
+__all__ = ["IntentModel", "IntentSettings", "focus_clause", "surface_form"]
+
+_NOISE = re.compile(r"[^0-9a-z가-힣ㄱ-ㅎㅏ-ㅣ\s]+")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class IntentSettings:
+    """Model capacity; chosen by leave-one-author-out on the training corpus only."""
+
+    c: float = 8.0  # inverse regularisation of the logistic regression
+    out_of_scope_weight: float = 1.0  # class weight of the out-of-scope class
+    max_iter: int = 3000
+
+
+def surface_form(text: str, english_words: Iterable[str] = ()) -> str:
+    """The question as typed, cleaned: NFKC, lower case, English-layout Korean converted,
+    English domain words inside Korean mapped to Korean, punctuation gone. Unlike `normalize`
+    it keeps particles and the words normalisation folds together (카드 해지 ≠ 인증서 해제)."""
+    text = en_layout_fix(unicodedata.normalize("NFKC", text), english_words)
+    text = apply_code_switch(text.lower())
+    return _SPACES.sub(" ", _NOISE.sub(" ", text)).strip()
+
+
+# A long question states its background first and asks in one clause; a contrast question
+# names what it is *not* asking about ("등록 말고 해제는…", "비밀번호는 아는데 만료됐대요").
+_CONTRAST = (
+    re.compile(r"^.*?(?:말고|말구|아니고|아니라|대신에?|빼고)\s*(.{4,})$"),
+    re.compile(r"^.*?(?:되는데|아는데|기억나는데|맞는데|있는데|했는데|됐는데|했고)\s*(.{4,})$"),
+    re.compile(r"^.*?\b(?:not|instead of|rather than|other than)\b.{2,}?,\s*(.{4,})$"),
+)
+_CLAUSE_SPLIT = re.compile(
+    r"(?<=[.?!？。\n])|(?:\s(?:근데|그런데|그래서|그러니까|그럼|암튼|아무튼|어쨌든|but|so|anyway)\s)"
+)
+_QUESTION_HINT = re.compile(
+    r"(\?|？|나요|까요|가요|어요|해요|죠|지요|니까|나여|냐|니|음|임|how|what|why|can|where|when|do i|is it)"
+)
+_LONG = 60  # characters; shorter questions are classified whole
+
+
+def focus_clause(text: str) -> str | None:
+    """The part of a long or contrastive question that asks, or None when the whole does."""
+    stripped = text.strip()
+    for pattern in _CONTRAST:
+        match = pattern.match(stripped)
+        if match:
+            return match.group(1).strip()
+    if len(stripped) < _LONG:
+        return None
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(stripped) if c and len(c.strip()) >= 4]
+    if len(clauses) < 2:
+        return None
+    asking = [c for c in clauses if _QUESTION_HINT.search(c.lower())]
+    return (asking or clauses)[-1]
+
+
+class IntentModel:
+    """Logistic regression over tf-idf character n-grams (surface form) and jamo n-grams
+    (normalised form), fitted once; `probabilities` vectorises a query once per view."""
+
+    def __init__(
+        self, examples: Sequence[Example], settings: IntentSettings | None = None,
+        english_words: Iterable[str] = (), *, keep_estimator: bool = False,
+    ) -> None:  # fmt: skip
+        self.settings = settings or IntentSettings()
+        self._english = frozenset(english_words)
+        texts = [e.text for e in examples]
+        labels = [e.label for e in examples]
+        self._surface = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1, dtype=np.float32
+        )
+        self._jamo = TfidfVectorizer(
+            analyzer="char", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
+        )
+        self._words = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1, dtype=np.float32,
+            token_pattern=r"(?u)\b\w+\b",
+        )  # fmt: skip
+        views = [self._views(t) for t in texts]
+        matrix = sparse.hstack(
+            [
+                self._surface.fit_transform([v[0] for v in views]),
+                self._jamo.fit_transform([v[1] for v in views]),
+                self._words.fit_transform([v[2] for v in views]),
+            ],
+            format="csr",
+        )
+        weights = {OUT_OF_SCOPE: self.settings.out_of_scope_weight}
+        self._classifier = LogisticRegression(
+            C=self.settings.c,
+            max_iter=self.settings.max_iter,
+            class_weight={label: weights.get(label, 1.0) for label in set(labels)},
+        )
+        self._classifier.fit(matrix, labels)
+        self.classes: tuple[str, ...] = tuple(str(c) for c in self._classifier.classes_)
+
+        # Inference without scikit-learn's per-call validation (it costs more than the maths):
+        # each vectoriser's analyser, vocabulary and idf, and the classifier's weights per
+        # feature as one dense array, so a query is a few dict lookups and one numpy gather.
+        self._parts = tuple(
+            _Part(v.build_analyzer(), v.vocabulary_, v.idf_.astype(np.float32), offset)
+            for v, offset in _offsets((self._surface, self._jamo, self._words))
+        )
+        self._weights = np.ascontiguousarray(self._classifier.coef_.T, dtype=np.float32)
+        self._bias = self._classifier.intercept_.astype(np.float32)
+        if keep_estimator:  # tests compare the fast path with scikit-learn's own
+            self.estimator = (self._surface, self._jamo, self._words, self._classifier)
+        del self._surface, self._jamo, self._words, self._classifier
+
+    def _views(self, text: str) -> tuple[str, str, str]:
+        surface = surface_form(text, self._english)
+        norm = normalize(text, english_words=self._english)
+        return surface, to_jamo(strip_spaces(norm)), norm
+
+    def _scores(self, text: str) -> np.ndarray:
+        """Decision values of every class for one text (as LogisticRegression computes them)."""
+        indices: list[int] = []
+        values: list[float] = []
+        for part, view in zip(self._parts, self._views(text), strict=True):
+            counts = Counter(part.analyzer(view))
+            found = [(part.vocabulary[t], n) for t, n in counts.items() if t in part.vocabulary]
+            if not found:
+                continue
+            idx = np.fromiter((j for j, _ in found), dtype=np.int64, count=len(found))
+            tf = 1.0 + np.log(np.fromiter((n for _, n in found), dtype=np.float32, count=len(found)))
+            weight = tf * part.idf[idx]
+            weight /= np.sqrt(np.dot(weight, weight))
+            indices.extend((idx + part.offset).tolist())
+            values.extend(weight.tolist())
+        if not indices:
+            return self._bias.copy()
+        rows = self._weights[np.asarray(indices)]
+        return self._bias + np.asarray(values, dtype=np.float32) @ rows
+
+    def _softmax(self, scores: np.ndarray) -> np.ndarray:
+        if len(self.classes) == 2:  # binary: one logit, as scikit-learn stores it
+            p = 1.0 / (1.0 + np.exp(-scores[0]))
+            return np.array([1 - p, p])
+        shifted = np.exp(scores - scores.max())
+        return shifted / shifted.sum()
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Probability per label for one question, focusing on its asking clause if any."""
+        probs = self._softmax(self._scores(text))
+        focus = focus_clause(text)
+        if focus is not None:
+            probs = 0.4 * probs + 0.6 * self._softmax(self._scores(focus))
+        return dict(zip(self.classes, (float(p) for p in probs), strict=True))
+
+    def predict_many(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        return [self.probabilities(t) for t in texts]
+
+
+@dataclass(frozen=True)
+class _Part:
+    analyzer: Callable[[str], list[str]]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int
+
+
+def _offsets(vectorizers: Sequence[TfidfVectorizer]) -> list[tuple[TfidfVectorizer, int]]:
+    out = []
+    offset = 0
+    for v in vectorizers:
+        out.append((v, offset))
+        offset += len(v.vocabulary_)
+    return out
