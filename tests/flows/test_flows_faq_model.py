@@ -81,8 +81,11 @@ async def test_reload_rebuilds_in_the_background_while_others_are_answered(
     )
     mark = admin.message_count
     await admin.send_text("/reload_faq")
-    # While the worker fits the new model, another customer is answered by the old one.
-    replies = await customer.ask("인증서 등록 어떻게 해요?")
+    # While the worker fits the new model, another customer is answered by the old one
+    # (waiting on this chat's reply only: settle() would wait for the rebuild too).
+    seen = customer.message_count
+    await customer.send_text("인증서 등록 어떻게 해요?")
+    replies = [await customer.next_message(after=seen, timeout=60)]
     assert "/register" in plain(replies)
     assert admin.message_count == mark  # the rebuild has not finished yet: it did not block
     done = await admin.next_message(after=mark, timeout=180)
