@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 from collections.abc import Callable
 from typing import cast
@@ -24,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.flows import admin, certs, conversation, expiry, faq, menu
 from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services, apologise
 from bot.flows.faq_service import FaqService
@@ -131,8 +132,36 @@ async def shutdown(app: KcertApplication) -> None:
     await app.services.store.close()
 
 
+# Telegram allows 1-256 characters of A-Z a-z 0-9 _ - in a webhook secret token.
+_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+MIN_WEBHOOK_SECRET = 32
+
+
+def check_webhook_settings(settings: Settings) -> None:
+    """A webhook without a strong secret accepts forged updates from anyone who finds the URL.
+
+    Raises SettingsError (one line naming WEBHOOK_SECRET) when WEBHOOK_URL is set and the secret
+    is missing, short, outside Telegram's alphabet or visibly not random.
+    """
+    if not settings.webhook_url:
+        return
+    secret = settings.webhook_secret
+    if (
+        len(secret) < MIN_WEBHOOK_SECRET
+        or len(secret) > 256
+        or not _SECRET_CHARS.fullmatch(secret)
+        or len(set(secret)) < 12  # "aaaa…" or "abcabc…" is long, not random
+    ):
+        raise SettingsError(
+            "Invalid setting WEBHOOK_SECRET: required when WEBHOOK_URL is set, at least "
+            f"{MIN_WEBHOOK_SECRET} random characters of A-Z a-z 0-9 _ - (make one with: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+
+
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop`): polling, or a webhook when WEBHOOK_URL is set."""
+    check_webhook_settings(settings)
     app = await create_application(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -151,7 +180,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
                 port=settings.webhook_port,
                 url_path=path,
                 webhook_url=f"{settings.webhook_url.rstrip('/')}/{path}",
-                secret_token=settings.webhook_secret or None,
+                secret_token=settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,
             )

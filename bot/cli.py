@@ -43,9 +43,14 @@ def cmd_run(argv: list[str]) -> int:
     if not settings.bot_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
-    from bot.app import run_bot
+    from bot.app import check_webhook_settings, run_bot
 
+    try:
+        check_webhook_settings(settings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
     asyncio.run(run_bot(settings))
     return 0
 

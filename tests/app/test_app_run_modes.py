@@ -12,12 +12,54 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.app import run_bot
+from bot.config import SettingsError
 from bot.emulator import BotApiEmulator
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
+WEBHOOK_SECRET = "Xq7_vN2pL9-rT4sW8yB1cF6hJ3kM5dG0aZ"
+
+
+def run_cli(
+    tmp_path: Path, timeout: float = 30, **env_values: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot run` in a real process with only these settings (no .env in cwd)."""
+    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
+    env.update(DATABASE_PATH=str(tmp_path / "cli.sqlite3"), **env_values)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_webhook_without_a_strong_secret_refuses_to_start(tmp_path: Path) -> None:
+    base = {"BOT_TOKEN": "123456:" + "A" * 35, "WEBHOOK_URL": "https://bot.example.com"}
+    for secret in ("", "s3cret-token", "a" * 40, "x" * 20 + "!" * 12 + "abcdefghijkl"):
+        done = run_cli(tmp_path, **base, WEBHOOK_SECRET=secret)
+        assert done.returncode == 2, (secret, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "WEBHOOK_SECRET" in lines[0], done.stderr
+        assert "Traceback" not in done.stderr
+        assert not secret or secret not in done.stderr
+        assert not (tmp_path / "cli.sqlite3").exists()  # nothing started
+
+
+async def test_run_bot_refuses_a_webhook_without_secret(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        emulator, tmp_path / "hook.sqlite3", webhook_url="http://127.0.0.1:9", webhook_secret=""
+    )
+    with pytest.raises(SettingsError, match="WEBHOOK_SECRET"):
+        await run_bot(settings, asyncio.Event())
+    assert not any(method == "setWebhook" for method, _ in emulator.calls)
 
 
 def free_port() -> int:
@@ -32,7 +74,7 @@ async def test_webhook_mode_with_secret(emulator: BotApiEmulator, tmp_path: Path
         emulator,
         tmp_path / "hook.sqlite3",
         webhook_url=f"http://127.0.0.1:{port}",
-        webhook_secret="s3cret-token",
+        webhook_secret=WEBHOOK_SECRET,
         webhook_listen="127.0.0.1",
         webhook_port=port,
     )
