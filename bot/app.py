@@ -159,6 +159,17 @@ def check_webhook_settings(settings: Settings) -> None:
         )
 
 
+async def close_after_failed_start(app: KcertApplication) -> None:
+    """Undo a start-up that failed half-way; never raises (the first error is the one to show)."""
+    try:
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+    except Exception as exc:  # already failing: the original error is the one reported
+        log.debug("shutdown after failed start: %s", type(exc).__name__)
+    await app.services.store.close()
+
+
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop`): polling, or a webhook when WEBHOOK_URL is set."""
     check_webhook_settings(settings)
@@ -170,7 +181,13 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    await startup(app)
+    try:
+        await startup(app)
+    except BaseException:
+        # A rejected token or an unreachable API: close what was opened (the database thread
+        # would keep the process alive) and let the caller report it.
+        await close_after_failed_start(app)
+        raise
     assert app.updater is not None
     try:
         if settings.webhook_url:

@@ -11,8 +11,10 @@ import asyncio
 import sys
 from pathlib import Path
 
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
 from bot.config import Settings, SettingsError, load_settings
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact
 
 USAGE = """usage: kcert-bot COMMAND [options]
 
@@ -51,7 +53,33 @@ def cmd_run(argv: list[str]) -> int:
         print(error, file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    asyncio.run(run_bot(settings))
+    try:
+        asyncio.run(run_bot(settings))
+    except InvalidToken:
+        # PTB's message quotes the token: never print it.
+        print(
+            f"kcert-bot: the Bot API at {settings.telegram_api_url} rejected BOT_TOKEN "
+            "(check the token from @BotFather)",
+            file=sys.stderr,
+        )
+        return 1
+    except (NetworkError, OSError) as error:
+        print(
+            redact(
+                f"kcert-bot: cannot reach the Bot API at {settings.telegram_api_url} "
+                f"({type(error).__name__}: {error}); check TELEGRAM_API_URL and the network"
+            ).replace("\n", " "),
+            file=sys.stderr,
+        )
+        return 1
+    except TelegramError as error:
+        print(
+            redact(f"kcert-bot: start-up failed ({type(error).__name__}: {error})").replace(
+                "\n", " "
+            ),
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

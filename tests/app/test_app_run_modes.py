@@ -139,3 +139,48 @@ def test_sigterm_shuts_down_gracefully_and_flushes(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "run.sqlite3") as conn:
         states = conn.execute("SELECT name, state FROM ptb_conversations").fetchall()
     assert states == [("flows", "10")]
+
+
+async def run_cli_async(tmp_path: Path, **env_values: str) -> tuple[int, str]:
+    """Like run_cli, without blocking the loop (the emulator answers from this process)."""
+    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
+    env.update(DATABASE_PATH=str(tmp_path / "cli.sqlite3"), LOG_LEVEL="WARNING", **env_values)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path, stderr=subprocess.PIPE
+    )
+    try:
+        # A bound, not a measurement: before the fix the process never exited at all.
+        _, stderr = await asyncio.wait_for(child.communicate(), 30)
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+    assert child.returncode is not None
+    return child.returncode, stderr.decode()
+
+
+async def test_wrong_token_exits_with_one_redacted_line(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    wrong = "123456789:WRONG-TOKEN-abcdefghijklmnopqrstuvwxyz"
+    code, stderr = await run_cli_async(
+        tmp_path, BOT_TOKEN=wrong, TELEGRAM_API_URL=emulator.base_url
+    )
+    assert code == 1, stderr
+    assert stderr.strip().splitlines() == [
+        f"kcert-bot: the Bot API at {emulator.base_url} rejected BOT_TOKEN "
+        "(check the token from @BotFather)"
+    ]
+    assert "WRONG-TOKEN" not in stderr
+
+
+async def test_unreachable_api_exits_with_one_line(tmp_path: Path) -> None:
+    token = "123456789:SECRET-TOKEN-abcdefghijklmnopqrstuvwxyz"
+    code, stderr = await run_cli_async(
+        tmp_path, BOT_TOKEN=token, TELEGRAM_API_URL="http://127.0.0.1:9"
+    )
+    assert code == 1, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("kcert-bot: cannot reach the Bot API at http://127.0.0.1:9 ")
+    assert "TELEGRAM_API_URL" in lines[0] and "SECRET-TOKEN" not in stderr
