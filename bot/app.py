@@ -38,6 +38,22 @@ from bot.vault import RegistrationSessions
 log = logging.getLogger(__name__)
 
 
+class WriteThroughApplication(KcertApplication):
+    """Persists every update's changes (conversation state, flow markers) when it is done.
+
+    PTB batches persistence every `update_interval` seconds: after a crash a stale state came
+    back (a completed registration "waiting for password"). One chat's updates run one after
+    another (PerChatUpdateProcessor), so its next update starts only once this one is stored.
+    """
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            if self.persistence is not None:
+                await self.update_persistence()
+
+
 async def on_error(update: object, context: Context) -> None:
     """Last resort: log without message content and apologise; never show a traceback."""
     log.error("unhandled error: %s", type(context.error).__name__, exc_info=context.error)
@@ -70,7 +86,7 @@ async def create_application(
     )
     builder = (
         ApplicationBuilder()
-        .application_class(KcertApplication)
+        .application_class(WriteThroughApplication)
         .token(settings.bot_token)
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_file_url)
