@@ -15,21 +15,24 @@ from telegram.ext import CommandHandler, ConversationHandler, TypeHandler
 
 from bot.config import Settings
 from bot.flows import menu, register, release
-from bot.flows.common import Context, Handler, end_flow, say, tr
+from bot.flows.common import Context, Handler, end_flow, flow_text, say, tr
 
 NAME = "flows"
 
 
 async def cancel(update: Update, context: Context) -> int:
-    """/cancel inside a flow: drop every secret and say so."""
-    await say(update, context, await tr(update, context, "common.cancelled"))
-    return end_flow(update, context)
+    """/cancel inside a flow: say what was cancelled (before the marker goes), drop secrets."""
+    key = flow_text(context, "cancelled")
+    end = end_flow(update, context)  # secrets go before the user hears they are gone
+    await say(update, context, await tr(update, context, key))
+    return end
 
 
 async def timed_out(update: Update, context: Context) -> None:
-    """PTB's conversation timeout: drop every secret and tell the user."""
-    await say(update, context, await tr(update, context, "common.timeout"))
+    """PTB's conversation timeout: drop every secret; name the command that starts again."""
+    key = flow_text(context, "timeout")
     end_flow(update, context)
+    await say(update, context, await tr(update, context, key))
 
 
 def build(settings: Settings) -> ConversationHandler[Context]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.flows.common import format_date
 from tests.conftest import PASSWORD, cert
-from tests.support import plain, register, rendered
+from tests.support import plain, register, rendered, says
 
 
 async def test_release_with_reason_then_register_again(bot: Any) -> None:
@@ -165,3 +165,32 @@ async def test_english_user_registers_and_releases(bot: Any) -> None:
     await user.tap("Lost")
     replies = await user.tap("Release")
     assert "Released" in plain(replies) and "does not revoke" in plain(replies)
+
+
+async def test_cancel_in_release_says_the_certificate_stays(bot: Any) -> None:
+    user = bot.user(3020)
+    await register(user, cert(name="취소"))
+    await user.ask("/revoke")
+    await user.tap("취소")  # the certificate's button (owner name)
+    replies = await user.ask("/cancel")
+    assert says(replies, "revoke.cancelled")
+    assert rendered("register.cancelled") not in plain(replies)
+    assert "지웠" not in plain(replies)  # nothing was uploaded in this flow
+    assert len(await bot.services.store.active_certificates_of(3020)) == 1
+
+
+async def test_release_timeout_names_revoke(bot_factory: Any) -> None:
+    bot = await bot_factory(conversation_timeout_seconds=1)
+    user = bot.user(3021)
+    await register(user, cert(name="시간"))
+    await user.ask("/revoke")
+    timeout = rendered("revoke.timeout")
+    await user.wait_until(lambda: user.last.plain == timeout)  # the timeout job's message
+    assert "/revoke" in timeout and "/start" not in timeout
+    assert len(await bot.services.store.active_certificates_of(3021)) == 1
+
+
+async def test_cancel_outside_a_flow_names_nothing_uploaded(bot: Any) -> None:
+    user = bot.user(3022)
+    replies = await user.ask("/cancel")
+    assert "지웠" not in plain(replies)
