@@ -83,6 +83,11 @@ def cmd_run(argv: list[str]) -> int:
     return 0
 
 
+def _default_name(language_code: str | None) -> str:
+    """The chat user's first name when none is given, in the user's language."""
+    return "고객" if (language_code or "ko").lower().startswith("ko") else "Customer"
+
+
 def cmd_chat(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="kcert-bot chat",
@@ -96,7 +101,9 @@ def cmd_chat(argv: list[str]) -> int:
         help="SQLite file to keep (default: a fresh in-memory database each time)",
     )
     parser.add_argument("--user-id", type=int, default=1001)
-    parser.add_argument("--name", default="고객")
+    parser.add_argument(
+        "--name", default=None, help="your first name in the chat (default: 고객, or Customer)"
+    )
     parser.add_argument("--language-code", default="ko")
     args = parser.parse_args(argv)
     base = _settings()
@@ -107,7 +114,7 @@ def cmd_chat(argv: list[str]) -> int:
             base,
             database=args.database,
             user_id=args.user_id,
-            first_name=args.name,
+            first_name=args.name or _default_name(args.language_code),
             language_code=args.language_code or None,
         )
     )

@@ -1,4 +1,4 @@
-"""Expiry reminders: a daily JobQueue job tells users 30, 7 and 1 day(s) before expiry.
+"""Expiry reminders: a daily JobQueue job tells users 30, 7 and 1 days before expiry.
 
 Each notice is claimed in the store before it is sent, so a restart never repeats one; on expiry
 the certificate is marked expired and the user is told to reissue and register again.

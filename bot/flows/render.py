@@ -130,6 +130,6 @@ def short_label(catalog: Catalog, lang: str, key: str, cert: PublicFacts) -> str
         lang,
         key,
         owner=cert.owner_name[:12],
-        issuer=issuer_name(catalog, lang, cert.ca).split("(")[0],
+        issuer=issuer_name(catalog, lang, cert.ca),
         not_after=format_date(cert.not_after, lang),
     ).replace("&amp;", "&")

@@ -94,7 +94,7 @@ async def test_oversized_upload_refused_before_download(bot: Any) -> None:
         ({"expired": True}, "만료"),
         ({"not_yet_valid": True}, "아직 사용할 수 없어요"),
         ({"policy_oid": "1.2.410.200005.1.1.1.10"}, "금융인증서"),
-        ({"ca": "other"}, "등록할 수 없는 곳"),
+        ({"ca": "other"}, "이 발급기관의 인증서는 케이뱅크에 등록할 수 없어요"),
     ],
 )
 async def test_unusable_certificates_are_explained(

@@ -23,7 +23,7 @@ async def test_release_with_reason_then_register_again(bot: Any) -> None:
     assert user.last.labels == ["분실", "재발급·갱신", "더 이상 사용 안 함", "기타", "건너뛰기"]
     replies = await user.tap("재발급·갱신")
     text = plain(replies)
-    assert "해제하면 이 인증서로 더 이상 케이뱅크 서비스를 이용할 수 없습니다" in text
+    assert "해제하면 이 인증서로 더 이상 케이뱅크 서비스를 이용할 수 없어요" in text
     assert "언제든지 다시 등록할 수 있어요" in text
     replies = await user.tap("해제")
     text = plain(replies)
