@@ -83,6 +83,9 @@ def cmd_run(argv: list[str]) -> int:
     return 0
 
 
+DEFAULT_CHAT_USER_ID = 1001
+
+
 def _default_name(language_code: str | None) -> str:
     """The chat user's first name when none is given, in the user's language."""
     return "고객" if (language_code or "ko").lower().startswith("ko") else "Customer"
@@ -100,7 +103,14 @@ def cmd_chat(argv: list[str]) -> int:
         default=None,
         help="SQLite file to keep (default: a fresh in-memory database each time)",
     )
-    parser.add_argument("--user-id", type=int, default=1001)
+    parser.add_argument(
+        "--user-id",
+        type=int,
+        default=DEFAULT_CHAT_USER_ID,
+        help=f"your Telegram user id in the chat (default {DEFAULT_CHAT_USER_ID}); to try the "
+        "operator commands /unanswered and /reload_faq, start with "
+        f"ADMIN_USER_IDS={DEFAULT_CHAT_USER_ID} make chat",
+    )
     parser.add_argument(
         "--name", default=None, help="your first name in the chat (default: 고객, or Customer)"
     )
