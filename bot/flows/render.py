@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from bot.certs import display_name as core_display_name
 from bot.certs.catalog import policy_info
 from bot.certs.inspect import kst_days_left
 from bot.flows.common import format_date
@@ -35,6 +36,11 @@ class PublicFacts(Protocol):
     def not_after(self) -> datetime: ...
     @property
     def serial_hex(self) -> str: ...
+
+
+def display_name(name: str) -> str:
+    """An owner name as shown anywhere (the core's display_name: one line, at most 40 chars)."""
+    return core_display_name(name)
 
 
 def days_left(not_after: datetime, now: datetime) -> int:
