@@ -242,6 +242,14 @@ class FaqHome(CallbackData):
     prefix: ClassVar[str] = "fq:home"
 
 
+@dataclasses.dataclass(frozen=True)
+class CertsPage(CallbackData):
+    """A page of the /certs history: ct:pg:<page> (0 is the newest)."""
+
+    prefix: ClassVar[str] = "ct:pg"
+    page: int
+
+
 ALL_KINDS: tuple[type[CallbackData], ...] = (
     Menu,
     Action,
@@ -257,6 +265,7 @@ ALL_KINDS: tuple[type[CallbackData], ...] = (
     FaqEntry,
     FaqVote,
     FaqHome,
+    CertsPage,
 )
 
 # ---- handlers receive the typed value --------------------------------------------------------
@@ -299,6 +308,7 @@ __all__ = [
     "Action",
     "CallbackData",
     "CallbackDataError",
+    "CertsPage",
     "FaqEntry",
     "FaqHome",
     "FaqTopic",

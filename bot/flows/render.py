@@ -14,7 +14,7 @@ from typing import Protocol
 from bot.certs import display_name as core_display_name
 from bot.certs.catalog import policy_info
 from bot.certs.inspect import kst_days_left
-from bot.flows.common import format_date
+from bot.flows.common import format_date, format_time
 from bot.store import RegisteredCertificate
 from bot.texts import Catalog
 
@@ -116,15 +116,23 @@ def list_lines(
     )
 
 
+def history_moment(cert: RegisteredCertificate) -> datetime:
+    """When a past certificate ended: the release, or the certificate's own expiry (not the
+    moment the daily job noticed it)."""
+    if cert.status == "expired":
+        return cert.not_after
+    return cert.ended_at or cert.registered_at
+
+
 def history_lines(catalog: Catalog, lang: str, certs: Sequence[RegisteredCertificate]) -> str:
     return "\n".join(
         catalog.text(
             lang,
             "cert.history_item",
-            owner=cert.owner_name,
+            owner=display_name(cert.owner_name),
             issuer=issuer_name(catalog, lang, cert.ca),
             status=catalog.text(lang, f"cert.status_{cert.status}"),
-            date=format_date(cert.ended_at or cert.registered_at, lang),
+            date=format_time(history_moment(cert), lang),
         )
         for cert in certs
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.flows.common import KST, format_date
+from bot.flows.common import KST, format_date, format_time
 from bot.flows.expiry import check_expiry
 from tests.conftest import cert
 from tests.support import plain, register, rendered, says
@@ -94,3 +94,54 @@ async def test_expiry_late_registration_gets_only_the_nearest_notice(bot: Any) -
     reminders = [m for m in user.messages if "⏰" in m.plain]
     assert [m.plain for m in reminders] == [reminder(gen, 3)]
     assert datetime.now(UTC) < gen.info.not_after
+
+
+async def _register_and_release(user: Any, gen: Any) -> None:
+    await register(user, gen)
+    await user.ask("/revoke")
+    await user.tap(gen.info.owner_name)
+    await user.tap("건너뛰기")
+    await user.tap("해제")
+
+
+async def test_certs_history_has_times_real_expiry_newest_first_and_pages(bot: Any) -> None:
+    user = bot.user(5201)
+    gen = cert(name="반복")
+    clock = bot.services.clock
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    for minute in range(7):  # the same certificate registered and released seven times
+        clock.source = (start + timedelta(minutes=minute)).timestamp
+        await _register_and_release(user, gen)
+    # An eighth one expires; the daily job notices it a day later.
+    short = cert(name="만료", expires_in_days=3)
+    await register(user, short)
+    await check_expiry(bot.app, now=short.info.not_after + timedelta(days=1))
+    clock.source = (start + timedelta(minutes=10)).timestamp
+
+    replies = await user.ask("/certs")
+    lines = [line for line in plain(replies).splitlines() if line.startswith("·")]
+    assert len(lines) == 5 and len(set(lines)) == 5  # one page, no two lines alike
+    assert rendered("certs.history_page", page=1, pages=2) in plain(replies)
+
+    def line(gen: Any, status: str, moment: datetime) -> str:
+        return rendered(
+            "cert.history_item",
+            owner=gen.info.owner_name,
+            issuer=rendered(f"ca.{gen.info.ca}"),
+            status=rendered(f"cert.status_{status}"),
+            date=format_time(moment, "ko"),
+        )
+
+    # Newest first: the expired one (shown with its own expiry, not the day it was noticed).
+    expired_line = line(short, "expired", short.info.not_after)
+    assert lines[0] == expired_line
+    assert lines[1:] == [line(gen, "released", start + timedelta(minutes=m)) for m in (6, 5, 4, 3)]
+    replies = await user.tap(rendered("certs.btn_older"))
+    assert plain(replies).splitlines()[0] == rendered("certs.history_page", page=2, pages=2)
+    older = [m for m in plain(replies).splitlines() if m.startswith("·")]
+    assert older == [line(gen, "released", start + timedelta(minutes=m)) for m in (2, 1, 0)]
+    assert user.last.labels == [rendered("certs.btn_newer")]
+    # A forged page number is refused politely, not a traceback.
+    await user.press_data("ct:pg:99", message_id=user.last.message_id)
+    await bot.emulator.settle()
+    assert user.callback_answers[-1].text == rendered("common.stale_button")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.common import format_date
+from bot.flows.common import format_time
 from tests.conftest import PASSWORD, cert
 from tests.support import plain, register, rendered, says
 
@@ -61,7 +61,7 @@ async def test_history_shows_released_as_released(bot: Any) -> None:
         owner="가온누리",
         issuer=rendered("ca.yessign"),
         status=rendered("cert.status_released"),
-        date=format_date(history.ended_at, "ko"),
+        date=format_time(history.ended_at, "ko"),
     )
     assert line in plain(replies).splitlines()
     assert rendered("cert.status_expired") not in plain(replies)
