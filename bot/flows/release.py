@@ -32,7 +32,7 @@ from bot.flows.common import (
     yes_no,
 )
 from bot.flows.common import entry_points as flow_entry_points
-from bot.flows.render import issuer_name, short_label, summary
+from bot.flows.render import display_name, issuer_name, short_label, summary
 from bot.store import CertificateNotFound, NotActive, RegisteredCertificate
 from bot.store.repository import scrub_free_text
 from bot.texts import Html
@@ -157,7 +157,10 @@ async def confirm(update: Update, context: Context) -> int | None:
         await say(update, context, cat.text(lang, "revoke.already_released"))
         return end_flow(update, context)
     text = cat.text(
-        lang, "revoke.done", owner=cert.owner_name, issuer=issuer_name(cat, lang, cert.ca)
+        lang,
+        "revoke.done",
+        owner=display_name(cert.owner_name),
+        issuer=issuer_name(cat, lang, cert.ca),
     )
     again = (cat.text(lang, "revoke.btn_register_again"), cb.Action("register").pack())
     await say(update, context, text, keyboard([[again]]))

@@ -38,9 +38,30 @@ class PublicFacts(Protocol):
     def serial_hex(self) -> str: ...
 
 
-def display_name(name: str) -> str:
+NAME_LIMIT = 40
+MESSAGE_LIMIT = 4096  # Telegram's bound on one message's text (after entities are parsed)
+
+
+def display_name(name: str, limit: int = NAME_LIMIT) -> str:
     """An owner name as shown anywhere (the core's display_name: one line, at most 40 chars)."""
-    return core_display_name(name)
+    return core_display_name(name, limit)
+
+
+def chunks(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join lines into as few messages as fit `limit` characters each (HTML counted in full,
+    so the visible text is shorter still); a single overlong line is cut."""
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        line = line[:limit]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            out.append(current)
+            candidate = line
+        current = candidate
+    if current or not out:
+        out.append(current)
+    return out
 
 
 def days_left(not_after: datetime, now: datetime) -> int:
@@ -84,7 +105,7 @@ def summary(catalog: Catalog, lang: str, cert: PublicFacts, now: datetime) -> st
     text = catalog.text(
         lang,
         "cert.summary",
-        owner=cert.owner_name,
+        owner=display_name(cert.owner_name),
         issuer=issuer_name(catalog, lang, cert.ca),
         holder=catalog.text(lang, f"cert.holder_{cert.holder_type}"),
         usage=usage_text(catalog, lang, cert),
@@ -105,7 +126,7 @@ def list_lines(
             lang,
             "cert.list_item",
             index=index,
-            owner=cert.owner_name,
+            owner=display_name(cert.owner_name),
             issuer=issuer_name(catalog, lang, cert.ca),
             holder=catalog.text(lang, f"cert.holder_{cert.holder_type}"),
             usage=usage_text(catalog, lang, cert),
@@ -143,7 +164,7 @@ def short_label(catalog: Catalog, lang: str, key: str, cert: PublicFacts) -> str
     return catalog.text(
         lang,
         key,
-        owner=cert.owner_name[:12],
+        owner=core_display_name(cert.owner_name, 12),
         issuer=issuer_name(catalog, lang, cert.ca),
         not_after=format_date(cert.not_after, lang),
     ).replace("&amp;", "&")
