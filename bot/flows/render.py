@@ -7,6 +7,7 @@ the catalog, the usage purpose from the certificate core's policy table.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
@@ -161,10 +162,13 @@ def history_lines(catalog: Catalog, lang: str, certs: Sequence[RegisteredCertifi
 
 def short_label(catalog: Catalog, lang: str, key: str, cert: PublicFacts) -> str:
     """A button label for one certificate, stored or just uploaded (kept short for a phone)."""
-    return catalog.text(
+    label = catalog.text(
         lang,
         key,
         owner=core_display_name(cert.owner_name, 12),
         issuer=issuer_name(catalog, lang, cert.ca),
         not_after=format_date(cert.not_after, lang),
-    ).replace("&amp;", "&")
+    )
+    # Button labels are plain text: undo the HTML escaping the catalog applied to the values,
+    # or a name with "<" or "&" would show "&lt;" on the button.
+    return html.unescape(label)
