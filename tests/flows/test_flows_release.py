@@ -73,7 +73,7 @@ async def test_release_other_reason_free_text_is_scrubbed(bot: Any) -> None:
     await user.ask("/revoke")
     await user.tap("기타")  # the certificate button
     await user.tap("기타")  # the reason button
-    replies = await user.ask("새 폰으로 바꿔서요 8001011234567")
+    replies = await user.ask("새 폰으로 바꿔서요 010 1234 5678")
     assert "정말 해제할까요" in plain(replies)
     await user.tap("해제")
     async with bot.services.store.db.connection.execute(
@@ -81,7 +81,7 @@ async def test_release_other_reason_free_text_is_scrubbed(bot: Any) -> None:
     ) as cur:
         row = await cur.fetchone()
     assert row["release_reason"] == "other"
-    assert "8001011234567" not in row["release_note"] and "새 폰" in row["release_note"]
+    assert "5678" not in row["release_note"] and "새 폰" in row["release_note"]
 
 
 async def test_no_certificate_offers_registration(bot: Any) -> None:
@@ -194,3 +194,32 @@ async def test_cancel_outside_a_flow_names_nothing_uploaded(bot: Any) -> None:
     user = bot.user(3022)
     replies = await user.ask("/cancel")
     assert "지웠" not in plain(replies)
+
+
+async def test_release_reason_that_looks_like_a_secret_is_deleted_and_never_kept(
+    bot: Any, log_file: Any
+) -> None:
+    user = bot.user(3023)
+    await register(user, cert(name="비밀"))
+    await user.ask("/revoke")
+    await user.tap("비밀")  # the certificate button
+    await user.tap("기타")
+    for secret in (PASSWORD, "폰 바꿨어요 8001011234567", f"비번은 {PASSWORD} 이에요"):
+        replies = await user.ask(secret)
+        assert says(replies, "revoke.reason_secret_deleted")
+        assert user.user_messages[-1].deleted
+        assert rendered("revoke.confirm", summary="x").splitlines()[-1] not in plain(replies)
+    replies = await user.ask("폰을 바꿨어요")  # asked again: a safe reason goes on
+    assert "정말 해제할까요" in plain(replies)
+    await user.tap("해제")
+    async with bot.services.store.db.connection.execute(
+        "SELECT release_note FROM certificates WHERE user_id = 3023"
+    ) as cur:
+        row = await cur.fetchone()
+    assert row["release_note"] == "폰을 바꿨어요"
+    stored = []
+    for table in ("ptb_data", "ptb_conversations", "audit_events", "certificates"):
+        async with bot.services.store.db.connection.execute(f"SELECT * FROM {table}") as cur:
+            stored += [str(tuple(r)) for r in await cur.fetchall()]
+    text = "\n".join(stored) + log_file.read_text(encoding="utf-8")
+    assert PASSWORD not in text and "8001011234567" not in text
