@@ -142,6 +142,7 @@ def _decode(kind: Any, part: str) -> object:
 MenuTarget = Literal["register", "revoke", "certs", "faq", "language"]
 ActionTarget = Literal["register", "revoke", "certs", "contact"]
 ReleaseReasonCode = Literal["lost", "reissued", "unused", "other", "skip"]
+FlowTarget = Literal["start", "register", "revoke"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,6 +244,21 @@ class FaqHome(CallbackData):
 
 
 @dataclasses.dataclass(frozen=True)
+class FlowRestart(CallbackData):
+    """[새로 시작] while a registration is in progress: drop it, then go to <target>."""
+
+    prefix: ClassVar[str] = "fl:new"
+    target: FlowTarget
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowContinue(CallbackData):
+    """[계속하기]: keep the registration in progress."""
+
+    prefix: ClassVar[str] = "fl:go"
+
+
+@dataclasses.dataclass(frozen=True)
 class CertsPage(CallbackData):
     """A page of the /certs history: ct:pg:<page> (0 is the newest)."""
 
@@ -266,6 +282,8 @@ ALL_KINDS: tuple[type[CallbackData], ...] = (
     FaqVote,
     FaqHome,
     CertsPage,
+    FlowRestart,
+    FlowContinue,
 )
 
 # ---- handlers receive the typed value --------------------------------------------------------
@@ -313,6 +331,8 @@ __all__ = [
     "FaqHome",
     "FaqTopic",
     "FaqVote",
+    "FlowContinue",
+    "FlowRestart",
     "Language",
     "Menu",
     "RegisterCancel",
