@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 from collections.abc import Callable
 from typing import cast
@@ -38,6 +39,22 @@ from bot.texts import Catalog
 from bot.vault import RegistrationSessions
 
 log = logging.getLogger(__name__)
+
+
+class WriteThroughApplication(KcertApplication):
+    """Persists every update's changes (conversation state, flow markers) when it is done.
+
+    PTB batches persistence every `update_interval` seconds: after a crash a stale state came
+    back (a completed registration "waiting for password"). One chat's updates run one after
+    another (PerChatUpdateProcessor), so its next update starts only once this one is stored.
+    """
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            if self.persistence is not None:
+                await self.update_persistence()
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -109,7 +126,7 @@ async def create_application(
     processor = PerChatUpdateProcessor(16, max_pending_per_chat=50)
     builder = (
         ApplicationBuilder()
-        .application_class(KcertApplication)
+        .application_class(WriteThroughApplication)
         .token(settings.bot_token)
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_file_url)
@@ -185,8 +202,47 @@ async def shutdown(app: KcertApplication) -> None:
     await app.services.store.close()
 
 
+# Telegram allows 1-256 characters of A-Z a-z 0-9 _ - in a webhook secret token.
+_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+MIN_WEBHOOK_SECRET = 32
+
+
+def check_webhook_settings(settings: Settings) -> None:
+    """A webhook without a strong secret accepts forged updates from anyone who finds the URL.
+
+    Raises SettingsError (one line naming WEBHOOK_SECRET) when WEBHOOK_URL is set and the secret
+    is missing, short, outside Telegram's alphabet or visibly not random.
+    """
+    if not settings.webhook_url:
+        return
+    secret = settings.webhook_secret
+    if (
+        len(secret) < MIN_WEBHOOK_SECRET
+        or len(secret) > 256
+        or not _SECRET_CHARS.fullmatch(secret)
+        or len(set(secret)) < 12  # "aaaa…" or "abcabc…" is long, not random
+    ):
+        raise SettingsError(
+            "Invalid setting WEBHOOK_SECRET: required when WEBHOOK_URL is set, at least "
+            f"{MIN_WEBHOOK_SECRET} random characters of A-Z a-z 0-9 _ - (make one with: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+
+
+async def close_after_failed_start(app: KcertApplication) -> None:
+    """Undo a start-up that failed half-way; never raises (the first error is the one to show)."""
+    try:
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+    except Exception as exc:  # already failing: the original error is the one reported
+        log.debug("shutdown after failed start: %s", type(exc).__name__)
+    await app.services.store.close()
+
+
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop`): polling, or a webhook when WEBHOOK_URL is set."""
+    check_webhook_settings(settings)
     app = await create_application(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -195,7 +251,13 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    await startup(app)
+    try:
+        await startup(app)
+    except BaseException:
+        # A rejected token or an unreachable API: close what was opened (the database thread
+        # would keep the process alive) and let the caller report it.
+        await close_after_failed_start(app)
+        raise
     assert app.updater is not None
     try:
         if settings.webhook_url:
@@ -205,7 +267,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
                 port=settings.webhook_port,
                 url_path=path,
                 webhook_url=f"{settings.webhook_url.rstrip('/')}/{path}",
-                secret_token=settings.webhook_secret or None,
+                secret_token=settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,
             )

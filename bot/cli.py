@@ -11,8 +11,10 @@ import asyncio
 import sys
 from pathlib import Path
 
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
 from bot.config import Settings, SettingsError, load_settings
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact
 
 USAGE = """usage: kcert-bot COMMAND [options]
 
@@ -43,17 +45,51 @@ def cmd_run(argv: list[str]) -> int:
     if not settings.bot_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    from bot.app import load_trust, run_bot
+    from bot.app import check_webhook_settings, load_trust, run_bot
 
     try:
+        check_webhook_settings(settings)
         load_trust(settings)
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-
-    asyncio.run(run_bot(settings))
+    try:
+        asyncio.run(run_bot(settings))
+    except InvalidToken:
+        # PTB's message quotes the token: never print it.
+        print(
+            f"kcert-bot: the Bot API at {settings.telegram_api_url} rejected BOT_TOKEN "
+            "(check the token from @BotFather)",
+            file=sys.stderr,
+        )
+        return 1
+    except (NetworkError, OSError) as error:
+        print(
+            redact(
+                f"kcert-bot: cannot reach the Bot API at {settings.telegram_api_url} "
+                f"({type(error).__name__}: {error}); check TELEGRAM_API_URL and the network"
+            ).replace("\n", " "),
+            file=sys.stderr,
+        )
+        return 1
+    except TelegramError as error:
+        print(
+            redact(f"kcert-bot: start-up failed ({type(error).__name__}: {error})").replace(
+                "\n", " "
+            ),
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+DEFAULT_CHAT_USER_ID = 1001
+
+
+def _default_name(language_code: str | None) -> str:
+    """The chat user's first name when none is given, in the user's language."""
+    return "고객" if (language_code or "ko").lower().startswith("ko") else "Customer"
 
 
 def cmd_chat(argv: list[str]) -> int:
@@ -68,8 +104,17 @@ def cmd_chat(argv: list[str]) -> int:
         default=None,
         help="SQLite file to keep (default: a fresh in-memory database each time)",
     )
-    parser.add_argument("--user-id", type=int, default=1001)
-    parser.add_argument("--name", default="고객")
+    parser.add_argument(
+        "--user-id",
+        type=int,
+        default=DEFAULT_CHAT_USER_ID,
+        help=f"your Telegram user id in the chat (default {DEFAULT_CHAT_USER_ID}); to try the "
+        "operator commands /unanswered and /reload_faq, start with "
+        f"ADMIN_USER_IDS={DEFAULT_CHAT_USER_ID} make chat",
+    )
+    parser.add_argument(
+        "--name", default=None, help="your first name in the chat (default: 고객, or Customer)"
+    )
     parser.add_argument("--language-code", default="ko")
     args = parser.parse_args(argv)
     base = _settings()
@@ -80,7 +125,7 @@ def cmd_chat(argv: list[str]) -> int:
             base,
             database=args.database,
             user_id=args.user_id,
-            first_name=args.name,
+            first_name=args.name or _default_name(args.language_code),
             language_code=args.language_code or None,
         )
     )

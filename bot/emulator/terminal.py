@@ -23,7 +23,8 @@ _INDENT = "   "
 _HELP = (
     "💬 kcert-bot 로컬 대화 (Telegram 없이 에뮬레이터로 실행 중)\n"
     "   번호 = 버튼 누르기 · /file 경로 = 파일 보내기 · /quit = 끝내기\n"
-    "   number = press a button · /file PATH = send a file · /quit = leave"
+    "   number = press a button · /file PATH = send a file · /quit = leave\n"
+    "   내 사용자 id / your user id: {user_id} (ADMIN_USER_IDS={user_id} → /unanswered, /reload_faq)"
 )
 
 
@@ -215,7 +216,7 @@ async def run_terminal(
     reader = _LineReader(stdin)
     transcript = _Transcript(emulator, user, stdout)
     if interactive:
-        stdout.write(_HELP + "\n")
+        stdout.write(_HELP.format(user_id=user.user_id) + "\n")
     await _settle(emulator, stdout, quiet, timeout)
     transcript.show()
     while True:

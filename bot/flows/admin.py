@@ -11,11 +11,13 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.flows.common import Context, Handler, language, say, services
+from bot.flows.render import chunks, display_name
 from faq.kb import KnowledgeBaseError
 from faq.training import TrainingError
 
 log = logging.getLogger(__name__)
 DAYS = 30
+QUERY_LIMIT = 200  # characters of one question in the list (one line, bidi and newlines gone)
 
 
 async def _is_admin(update: Update, context: Context) -> bool:
@@ -37,7 +39,10 @@ async def unanswered(update: Update, context: Context) -> None:
     if rows:
         lines = [svc.catalog.text(lang, "admin.unanswered_header", days=DAYS)]
         lines += [
-            svc.catalog.text(lang, "admin.unanswered_item", count=n, query=q) for q, n in rows
+            svc.catalog.text(
+                lang, "admin.unanswered_item", count=n, query=display_name(q, QUERY_LIMIT)
+            )
+            for q, n in rows
         ]
     else:
         lines = [svc.catalog.text(lang, "admin.unanswered_none", days=DAYS)]
@@ -50,10 +55,14 @@ async def unanswered(update: Update, context: Context) -> None:
         lines.append("")
         lines.append(svc.catalog.text(lang, "admin.feedback_header"))
         lines += [
-            svc.catalog.text(lang, "admin.feedback_item", entry=entry, up=up, down=down)
+            svc.catalog.text(
+                lang, "admin.feedback_item", entry=display_name(entry), up=up, down=down
+            )
             for entry, up, down in disliked
         ]
-    await say(update, context, "\n".join(lines))
+    # Twenty long questions are more than one message holds: split at line boundaries.
+    for text in chunks(lines):
+        await say(update, context, text)
 
 
 async def reload_faq(update: Update, context: Context) -> None:

@@ -142,6 +142,7 @@ def _decode(kind: Any, part: str) -> object:
 MenuTarget = Literal["register", "revoke", "certs", "faq", "language"]
 ActionTarget = Literal["register", "revoke", "certs", "contact"]
 ReleaseReasonCode = Literal["lost", "reissued", "unused", "other", "skip"]
+FlowTarget = Literal["start", "register", "revoke"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -261,6 +262,29 @@ class FaqHome(CallbackData):
     prefix: ClassVar[str] = "fq:home"
 
 
+@dataclasses.dataclass(frozen=True)
+class FlowRestart(CallbackData):
+    """[새로 시작] while a registration is in progress: drop it, then go to <target>."""
+
+    prefix: ClassVar[str] = "fl:new"
+    target: FlowTarget
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowContinue(CallbackData):
+    """[계속하기]: keep the registration in progress."""
+
+    prefix: ClassVar[str] = "fl:go"
+
+
+@dataclasses.dataclass(frozen=True)
+class CertsPage(CallbackData):
+    """A page of the /certs history: ct:pg:<page> (0 is the newest)."""
+
+    prefix: ClassVar[str] = "ct:pg"
+    page: int
+
+
 ALL_KINDS: tuple[type[CallbackData], ...] = (
     Menu,
     Action,
@@ -276,6 +300,9 @@ ALL_KINDS: tuple[type[CallbackData], ...] = (
     FaqEntry,
     FaqVote,
     FaqHome,
+    CertsPage,
+    FlowRestart,
+    FlowContinue,
 )
 
 # ---- handlers receive the typed value --------------------------------------------------------
@@ -318,10 +345,13 @@ __all__ = [
     "Action",
     "CallbackData",
     "CallbackDataError",
+    "CertsPage",
     "FaqEntry",
     "FaqHome",
     "FaqTopic",
     "FaqVote",
+    "FlowContinue",
+    "FlowRestart",
     "Language",
     "Menu",
     "RegisterCancel",

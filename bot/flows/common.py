@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -272,6 +272,34 @@ R = TypeVar("R")
 Step = Callable[[Update, Context], Coroutine[Any, Any, R]]
 
 
+# What each flow says when it is cancelled, times out or is found stale (greppable keys).
+FlowEnding = Literal["cancelled", "timeout", "stale_session"]
+FLOW_TEXTS: dict[str, dict[FlowEnding, str]] = {
+    "": {
+        "cancelled": "common.cancelled",
+        "timeout": "common.timeout",
+        "stale_session": "common.stale_session",
+    },
+    "register": {
+        "cancelled": "register.cancelled",
+        "timeout": "register.timeout",
+        "stale_session": "register.stale_session",
+    },
+    "release": {
+        "cancelled": "revoke.cancelled",
+        "timeout": "revoke.timeout",
+        "stale_session": "revoke.stale_session",
+    },
+}
+
+
+def flow_text(context: Context, ending: FlowEnding) -> str:
+    """The current flow's text key for `ending` (`register.cancelled`); `common.*` outside."""
+    current = (context.user_data or {}).get(FLOW_KEY)
+    name = current.get("name") if isinstance(current, dict) else None
+    return FLOW_TEXTS.get(str(name), FLOW_TEXTS[""])[ending]
+
+
 def touch_flow(context: Context, name: str) -> None:
     """Mark the flow as active now (its data is kept while the name stays the same)."""
     if context.user_data is None:
@@ -318,7 +346,9 @@ def step(func: Step[R]) -> Step[R | int]:
             and context.clock.epoch() - float(flow.get("touched", 0)) > timeout
         ):
             await answer_query(update)
-            await say(update, context, await tr(update, context, "common.stale_session"))
+            await say(
+                update, context, await tr(update, context, flow_text(context, "stale_session"))
+            )
             return end_flow(update, context)
         try:
             return await func(update, context)

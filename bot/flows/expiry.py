@@ -1,4 +1,4 @@
-"""Expiry reminders: a daily JobQueue job tells users 30, 7 and 1 day(s) before expiry.
+"""Expiry reminders: a daily JobQueue job tells users 30, 7 and 1 days before expiry.
 
 Each notice is claimed in the store before it is sent, so a restart never repeats one; on expiry
 the certificate is marked expired and the user is told to reissue and register again.
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from bot.flows.common import Context, KcertApplication, format_date
-from bot.flows.render import issuer_name
+from bot.flows import callbacks as cb
+from bot.flows.common import Context, KcertApplication, format_date, keyboard
+from bot.flows.render import days_left, dday, display_name, issuer_name
+from bot.texts import Catalog
 
 log = logging.getLogger(__name__)
 THRESHOLDS = (1, 7, 30)
@@ -33,12 +35,13 @@ async def check_expiry(app: KcertApplication, now: dt.datetime | None = None) ->
             text = cat.text(
                 lang,
                 "expiry.expired",
-                owner=cert.owner_name,
+                owner=display_name(cert.owner_name),
                 issuer=issuer_name(cat, lang, cert.ca),
             )
+            buttons = _buttons(cat, lang, release=False)
         else:
-            # "expires in N days", counted up: 29.5 days left is the 30-day notice.
-            days = math.ceil((cert.not_after - moment).total_seconds() / 86400)
+            # KST calendar days, the definition /certs shows as D-N (render.days_left).
+            days = days_left(cert.not_after, moment)
             due = [t for t in THRESHOLDS if days <= t]
             if not due:
                 continue
@@ -54,17 +57,26 @@ async def check_expiry(app: KcertApplication, now: dt.datetime | None = None) ->
             text = cat.text(
                 lang,
                 "expiry.reminder",
-                owner=cert.owner_name,
+                owner=display_name(cert.owner_name),
                 issuer=issuer_name(cat, lang, cert.ca),
-                days=days,
+                dday=dday(cat, lang, days),
                 date=format_date(cert.not_after, lang),
             )
+            buttons = _buttons(cat, lang, release=True)
         try:
-            await app.bot.send_message(cert.user_id, text, parse_mode="HTML")
+            await app.bot.send_message(cert.user_id, text, parse_mode="HTML", reply_markup=buttons)
             sent += 1
         except TelegramError as exc:
             log.warning("expiry notice not delivered: %s", type(exc).__name__)
     return sent
+
+
+def _buttons(cat: Catalog, lang: str, *, release: bool) -> InlineKeyboardMarkup:
+    """How to continue: release the old certificate (while it is active), register the new."""
+    row = [(cat.text(lang, "expiry.btn_register_new"), cb.Action("register").pack())]
+    if release:
+        row.insert(0, (cat.text(lang, "expiry.btn_release_old"), cb.Action("revoke").pack()))
+    return keyboard([row])
 
 
 def schedule(app: KcertApplication) -> None:

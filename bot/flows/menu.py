@@ -69,8 +69,12 @@ async def start(update: Update, context: Context) -> int:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """List what the bot can do."""
-    await say(update, context, await tr(update, context, "help.text"))
+    """List what the bot can do; operators (ADMIN_USER_IDS) also see their commands."""
+    text = await tr(update, context, "help.text")
+    user = update.effective_user
+    if user is not None and user.id in services(context).settings.admin_user_ids:
+        text += "\n\n" + await tr(update, context, "help.admin")
+    await say(update, context, text)
 
 
 async def cancel(update: Update, context: Context) -> int:

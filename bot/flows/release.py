@@ -20,6 +20,7 @@ from bot.flows.common import (
     Handler,
     answer_query,
     answer_stale,
+    delete_user_message,
     drop_markup,
     end_flow,
     flow_data,
@@ -32,7 +33,8 @@ from bot.flows.common import (
     yes_no,
 )
 from bot.flows.common import entry_points as flow_entry_points
-from bot.flows.render import issuer_name, short_label, summary
+from bot.flows.render import display_name, issuer_name, short_label, summary
+from bot.flows.secrets import looks_like_secret
 from bot.store import CertificateNotFound, NotActive, RegisteredCertificate
 from bot.store.repository import scrub_free_text
 from bot.texts import Html
@@ -123,13 +125,20 @@ async def reason(update: Update, context: Context, button: cb.ReleaseReason) -> 
 
 @step
 async def other_reason(update: Update, context: Context) -> int | None:
-    """The free-text reason (digit runs masked, length capped)."""
+    """The free-text reason (digit runs masked, length capped); one that looks like a password
+    or an identity number is deleted from the chat, never kept, and asked for again."""
     message = update.effective_message
     chosen = _chosen(context)
     if message is None or chosen is None:
         return end_flow(update, context)
     touch_flow(context, FLOW)
-    chosen["note"] = scrub_free_text(message.text or "", limit=200)
+    text = message.text or ""
+    if looks_like_secret(text) or any(looks_like_secret(word) for word in text.split()):
+        deleted = await delete_user_message(update)
+        key = "revoke.reason_secret_deleted" if deleted else "revoke.reason_secret_not_deleted"
+        await say(update, context, await tr(update, context, key))
+        return None
+    chosen["note"] = scrub_free_text(text, limit=200)
     return await _ask_confirm(update, context, chosen)
 
 
@@ -157,7 +166,10 @@ async def confirm(update: Update, context: Context) -> int | None:
         await say(update, context, cat.text(lang, "revoke.already_released"))
         return end_flow(update, context)
     text = cat.text(
-        lang, "revoke.done", owner=cert.owner_name, issuer=issuer_name(cat, lang, cert.ca)
+        lang,
+        "revoke.done",
+        owner=display_name(cert.owner_name),
+        issuer=issuer_name(cat, lang, cert.ca),
     )
     again = (cat.text(lang, "revoke.btn_register_again"), cb.Action("register").pack())
     await say(update, context, text, keyboard([[again]]))

@@ -7,13 +7,15 @@ the catalog, the usage purpose from the certificate core's policy table.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from bot.certs import display_name as core_display_name
 from bot.certs.catalog import policy_info
 from bot.certs.inspect import kst_days_left
-from bot.flows.common import format_date
+from bot.flows.common import format_date, format_time
 from bot.store import RegisteredCertificate
 from bot.texts import Catalog
 
@@ -35,6 +37,32 @@ class PublicFacts(Protocol):
     def not_after(self) -> datetime: ...
     @property
     def serial_hex(self) -> str: ...
+
+
+NAME_LIMIT = 40
+MESSAGE_LIMIT = 4096  # Telegram's bound on one message's text (after entities are parsed)
+
+
+def display_name(name: str, limit: int = NAME_LIMIT) -> str:
+    """An owner name as shown anywhere (the core's display_name: one line, at most 40 chars)."""
+    return core_display_name(name, limit)
+
+
+def chunks(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join lines into as few messages as fit `limit` characters each (HTML counted in full,
+    so the visible text is shorter still); a single overlong line is cut."""
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        line = line[:limit]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            out.append(current)
+            candidate = line
+        current = candidate
+    if current or not out:
+        out.append(current)
+    return out
 
 
 def days_left(not_after: datetime, now: datetime) -> int:
@@ -78,7 +106,7 @@ def summary(catalog: Catalog, lang: str, cert: PublicFacts, now: datetime) -> st
     text = catalog.text(
         lang,
         "cert.summary",
-        owner=cert.owner_name,
+        owner=display_name(cert.owner_name),
         issuer=issuer_name(catalog, lang, cert.ca),
         holder=catalog.text(lang, f"cert.holder_{cert.holder_type}"),
         usage=usage_text(catalog, lang, cert),
@@ -99,7 +127,7 @@ def list_lines(
             lang,
             "cert.list_item",
             index=index,
-            owner=cert.owner_name,
+            owner=display_name(cert.owner_name),
             issuer=issuer_name(catalog, lang, cert.ca),
             holder=catalog.text(lang, f"cert.holder_{cert.holder_type}"),
             usage=usage_text(catalog, lang, cert),
@@ -110,15 +138,23 @@ def list_lines(
     )
 
 
+def history_moment(cert: RegisteredCertificate) -> datetime:
+    """When a past certificate ended: the release, or the certificate's own expiry (not the
+    moment the daily job noticed it)."""
+    if cert.status == "expired":
+        return cert.not_after
+    return cert.ended_at or cert.registered_at
+
+
 def history_lines(catalog: Catalog, lang: str, certs: Sequence[RegisteredCertificate]) -> str:
     return "\n".join(
         catalog.text(
             lang,
             "cert.history_item",
-            owner=cert.owner_name,
+            owner=display_name(cert.owner_name),
             issuer=issuer_name(catalog, lang, cert.ca),
             status=catalog.text(lang, f"cert.status_{cert.status}"),
-            date=format_date(cert.ended_at or cert.registered_at, lang),
+            date=format_time(history_moment(cert), lang),
         )
         for cert in certs
     )
@@ -126,10 +162,13 @@ def history_lines(catalog: Catalog, lang: str, certs: Sequence[RegisteredCertifi
 
 def short_label(catalog: Catalog, lang: str, key: str, cert: PublicFacts) -> str:
     """A button label for one certificate, stored or just uploaded (kept short for a phone)."""
-    return catalog.text(
+    label = catalog.text(
         lang,
         key,
-        owner=cert.owner_name[:12],
-        issuer=issuer_name(catalog, lang, cert.ca).split("(")[0],
+        owner=core_display_name(cert.owner_name, 12),
+        issuer=issuer_name(catalog, lang, cert.ca),
         not_after=format_date(cert.not_after, lang),
-    ).replace("&amp;", "&")
+    )
+    # Button labels are plain text: undo the HTML escaping the catalog applied to the values,
+    # or a name with "<" or "&" would show "&lt;" on the button.
+    return html.unescape(label)

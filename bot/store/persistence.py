@@ -24,8 +24,10 @@ JSONDict = dict[str, Any]
 class SqlitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     """Conversation states, user_data, chat_data and bot_data in the store, flushed on shutdown.
 
-    Writes are batched by PTB (`update_interval`) except conversation states, which are written
-    through at once so a crash mid-flow resumes at the right step.
+    PTB hands changes over only in `Application.update_persistence`, every `update_interval`
+    seconds by itself; `bot.app.WriteThroughApplication` calls it after every update, so a
+    state or flow marker is committed before the chat's next update runs and a crash (SIGKILL)
+    resumes at the right step. Each call here commits at once.
     """
 
     def __init__(self, store: Store, *, update_interval: float = 30) -> None:
@@ -88,7 +90,7 @@ class SqlitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         snapshot = self._jsonable(data)
         if self._user_data.get(user_id) != snapshot:
             self._user_data[user_id] = snapshot
-            # PTB already batches these calls (update_interval), so write through.
+            # Called after each update (WriteThroughApplication): commit at once.
             await self.store.save_data("user", user_id, snapshot or None)
 
     async def update_chat_data(self, chat_id: int, data: JSONDict) -> None:

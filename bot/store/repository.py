@@ -149,14 +149,24 @@ class Store:
         ) as cur:
             return [registered(r) for r in await cur.fetchall()]
 
-    async def history_of(self, user_id: int, limit: int = 5) -> list[RegisteredCertificate]:
-        """Released or expired certificates, newest first."""
+    async def history_of(
+        self, user_id: int, limit: int = 5, offset: int = 0
+    ) -> list[RegisteredCertificate]:
+        """Released or expired certificates, newest first (`offset` for the next pages)."""
         async with self.db.connection.execute(
             f"SELECT {SELECT_LIST} FROM certificates WHERE user_id = ? AND status != 'active' "
-            "ORDER BY ended_at DESC, id DESC LIMIT ?",
-            (user_id, limit),
+            "ORDER BY ended_at DESC, id DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
         ) as cur:
             return [registered(r) for r in await cur.fetchall()]
+
+    async def history_count(self, user_id: int) -> int:
+        async with self.db.connection.execute(
+            "SELECT COUNT(*) FROM certificates WHERE user_id = ? AND status != 'active'",
+            (user_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def certificate_of(self, user_id: int, certificate_id: int) -> RegisteredCertificate:
         """The user's certificate by id; someone else's id is CertificateNotFound."""

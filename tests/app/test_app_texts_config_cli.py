@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,65 @@ def test_no_catalog_text_is_dead() -> None:
     )
     dead = [k for k in Catalog().texts["ko"] if f'"{k}"' not in code and not k.startswith(dynamic)]
     assert dead == []
+
+
+# One register throughout (C13): these patterns must never come back into either catalog.
+_HASIPSIO = re.compile(r"니다(?![가-힣])|십시오|니까\?")  # 합니다·습니다·하십시오·합니까
+_NESTED = re.compile(r"\([^()]*\(|\)[^()]*\)")  # "(…(…))" or "…)…)"
+_DOUBLE_SPACE = re.compile(r"(?<=\S) {2,}")  # two spaces inside a line (indentation is fine)
+
+
+def _style_problems(lang: str, key: str, text: str) -> list[str]:
+    found = []
+    if lang == "ko" and _HASIPSIO.search(text):
+        found.append("하십시오체 (use 해요체)")
+    if _NESTED.search(text):
+        found.append("nested brackets")
+    if "(s)" in text:
+        found.append("'(s)'")
+    if _DOUBLE_SPACE.search(text):
+        found.append("double space")
+    return [f"{lang}:{key}: {problem}" for problem in found]
+
+
+def test_catalog_style_one_register_no_nested_brackets() -> None:
+    catalog = Catalog()
+    problems = [
+        problem
+        for lang in ("ko", "en")
+        for key, text in catalog.texts[lang].items()
+        for problem in _style_problems(lang, key, text)
+    ]
+    assert problems == []
+    # Values that are rendered inside other texts must not bring brackets of their own,
+    # and a name or issuer is never put in brackets ("인증서(금융결제원(yessign))").
+    for lang in ("ko", "en"):
+        for key, text in catalog.texts[lang].items():
+            if key.startswith("ca."):
+                assert "(" not in text, (lang, key, text)
+            assert not re.search(r"\([^()]*\{(owner|issuer|name)\}", text), (lang, key, text)
+
+
+def test_catalog_style_check_catches_each_pattern() -> None:
+    assert _style_problems("ko", "k", "모두 지웠습니다.")
+    assert _style_problems("ko", "k", "다시 시도하십시오")
+    assert _style_problems("ko", "k", "인증서(금융결제원(yessign))")
+    assert _style_problems("en", "k", "You have 2 certificate(s).")
+    assert _style_problems("en", "k", "Hello,  there")
+    assert not _style_problems("ko", "k", "지웠어요.\n    만료 2026.12.09 (D-7)")
+
+
+def test_chat_in_english_greets_with_an_english_name(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--language-code", "en"],
+        input="/start\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    greeting = Catalog().text("en", "menu.greeting", name="Customer").splitlines()[0]
+    assert greeting in done.stdout and "고객" not in done.stdout

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.emulator.markup import html_to_text
-from bot.flows.expiry import check_expiry
 from bot.flows.secrets import looks_like_secret
-from tests.conftest import cert
-from tests.support import plain, register, rendered
+from tests.support import plain, rendered
 
 ADMIN = 9001
 
@@ -106,41 +103,6 @@ async def reload_faq(admin: Any) -> Any:
     mark = admin.message_count
     await admin.send_text("/reload_faq")
     return await admin.next_message(after=mark, timeout=180)
-
-
-async def test_expiry_reminders_once_each_then_expired(bot: Any) -> None:
-    user = bot.user(5007)
-    gen = cert(name="만료예정")
-    await register(user, gen)
-    not_after = gen.info.not_after
-    app = bot.app
-    sent = await check_expiry(app, now=not_after - timedelta(days=29, hours=12))
-    assert sent == 1 and "30일 뒤" in user.last.plain
-    assert await check_expiry(app, now=not_after - timedelta(days=29)) == 0  # once only
-    await check_expiry(app, now=not_after - timedelta(days=6, hours=1))
-    assert "7일 뒤" in user.last.plain
-    await check_expiry(app, now=not_after - timedelta(hours=20))
-    assert "1일 뒤" in user.last.plain
-    assert await check_expiry(app, now=not_after - timedelta(hours=10)) == 0
-    await check_expiry(app, now=not_after + timedelta(minutes=1))
-    assert "만료되어" in user.last.plain and "재발급" in user.last.plain
-    assert await bot.services.store.active_certificates_of(5007) == []
-    history = await bot.services.store.history_of(5007)
-    assert history[0].status == "expired"
-    await bot.emulator.settle()
-    reminders = [m for m in user.messages if "⏰" in m.plain]
-    assert len(reminders) == 3
-
-
-async def test_expiry_late_registration_gets_only_the_nearest_notice(bot: Any) -> None:
-    user = bot.user(5008)
-    gen = cert(name="늦은등록")
-    await register(user, gen)
-    await check_expiry(bot.app, now=gen.info.not_after - timedelta(days=3))
-    await check_expiry(bot.app, now=gen.info.not_after - timedelta(days=2))
-    reminders = [m for m in user.messages if "⏰" in m.plain]
-    assert len(reminders) == 1 and "3일 뒤" in reminders[0].plain
-    assert datetime.now(UTC) < gen.info.not_after
 
 
 async def test_suggestions_when_the_matcher_is_unsure(bot_factory: Any) -> None:

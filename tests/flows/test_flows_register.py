@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD, cert
-from tests.support import plain, register, upload_pair, zip_of
+from tests.support import plain, register, rendered, says, upload_pair, zip_of
 
 
 @pytest.mark.parametrize("fmt", ["seed-sha1", "seed-cbc", "pbes2-seed", "pbes2-aes"])
@@ -94,7 +94,7 @@ async def test_oversized_upload_refused_before_download(bot: Any) -> None:
         ({"expired": True}, "만료"),
         ({"not_yet_valid": True}, "아직 사용할 수 없어요"),
         ({"policy_oid": "1.2.410.200005.1.1.1.10"}, "금융인증서"),
-        ({"ca": "other"}, "등록할 수 없는 곳"),
+        ({"ca": "other"}, "이 발급기관의 인증서는 케이뱅크에 등록할 수 없어요"),
     ],
 )
 async def test_unusable_certificates_are_explained(
@@ -249,7 +249,7 @@ async def test_cancel_drops_everything(bot: Any) -> None:
     await upload_pair(user, cert())
     assert len(bot.services.sessions) == 1
     replies = await user.ask("/cancel")
-    assert "모두 지웠습니다" in plain(replies)
+    assert says(replies, "register.cancelled")
     assert len(bot.services.sessions) == 0
     replies = await user.ask(PASSWORD)  # no prompt open: guarded as a stray secret
     assert "비밀번호나 주민등록번호처럼 보이는" in plain(replies)
@@ -266,7 +266,7 @@ async def test_stale_session_after_restart_is_ended_politely(bot: Any) -> None:
     await user.ask("/register")
     now[0] += 3600  # an hour later (the timeout job died with the old process)
     replies = await user.ask("인증서 파일 위치")
-    assert "오래되어 종료했어요" in plain(replies)
+    assert says(replies, "register.stale_session")
 
 
 async def test_conversation_timeout(bot_factory: Any) -> None:
@@ -274,11 +274,8 @@ async def test_conversation_timeout(bot_factory: Any) -> None:
     user = bot.user(2021)
     await user.ask("/register")
     await upload_pair(user, cert())
-    import asyncio
-
-    await asyncio.sleep(1.6)
-    await bot.emulator.settle()
-    assert "응답이 없어 진행을 멈췄어요" in user.last.plain
+    timeout = rendered("register.timeout")
+    await user.wait_until(lambda: user.last.plain == timeout)  # the timeout job's message
     assert len(bot.services.sessions) == 0
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.common import format_date
+from bot.flows.common import format_time
 from tests.conftest import PASSWORD, cert
-from tests.support import plain, register, rendered
+from tests.support import plain, register, rendered, says
 
 
 async def test_release_with_reason_then_register_again(bot: Any) -> None:
@@ -23,7 +23,7 @@ async def test_release_with_reason_then_register_again(bot: Any) -> None:
     assert user.last.labels == ["분실", "재발급·갱신", "더 이상 사용 안 함", "기타", "건너뛰기"]
     replies = await user.tap("재발급·갱신")
     text = plain(replies)
-    assert "해제하면 이 인증서로 더 이상 케이뱅크 서비스를 이용할 수 없습니다" in text
+    assert "해제하면 이 인증서로 더 이상 케이뱅크 서비스를 이용할 수 없어요" in text
     assert "언제든지 다시 등록할 수 있어요" in text
     replies = await user.tap("해제")
     text = plain(replies)
@@ -61,7 +61,7 @@ async def test_history_shows_released_as_released(bot: Any) -> None:
         owner="가온누리",
         issuer=rendered("ca.yessign"),
         status=rendered("cert.status_released"),
-        date=format_date(history.ended_at, "ko"),
+        date=format_time(history.ended_at, "ko"),
     )
     assert line in plain(replies).splitlines()
     assert rendered("cert.status_expired") not in plain(replies)
@@ -73,7 +73,7 @@ async def test_release_other_reason_free_text_is_scrubbed(bot: Any) -> None:
     await user.ask("/revoke")
     await user.tap("기타")  # the certificate button
     await user.tap("기타")  # the reason button
-    replies = await user.ask("새 폰으로 바꿔서요 8001011234567")
+    replies = await user.ask("새 폰으로 바꿔서요 010 1234 5678")
     assert "정말 해제할까요" in plain(replies)
     await user.tap("해제")
     async with bot.services.store.db.connection.execute(
@@ -81,7 +81,7 @@ async def test_release_other_reason_free_text_is_scrubbed(bot: Any) -> None:
     ) as cur:
         row = await cur.fetchone()
     assert row["release_reason"] == "other"
-    assert "8001011234567" not in row["release_note"] and "새 폰" in row["release_note"]
+    assert "5678" not in row["release_note"] and "새 폰" in row["release_note"]
 
 
 async def test_no_certificate_offers_registration(bot: Any) -> None:
@@ -165,3 +165,61 @@ async def test_english_user_registers_and_releases(bot: Any) -> None:
     await user.tap("Lost")
     replies = await user.tap("Release")
     assert "Released" in plain(replies) and "does not revoke" in plain(replies)
+
+
+async def test_cancel_in_release_says_the_certificate_stays(bot: Any) -> None:
+    user = bot.user(3020)
+    await register(user, cert(name="취소"))
+    await user.ask("/revoke")
+    await user.tap("취소")  # the certificate's button (owner name)
+    replies = await user.ask("/cancel")
+    assert says(replies, "revoke.cancelled")
+    assert rendered("register.cancelled") not in plain(replies)
+    assert "지웠" not in plain(replies)  # nothing was uploaded in this flow
+    assert len(await bot.services.store.active_certificates_of(3020)) == 1
+
+
+async def test_release_timeout_names_revoke(bot_factory: Any) -> None:
+    bot = await bot_factory(conversation_timeout_seconds=1)
+    user = bot.user(3021)
+    await register(user, cert(name="시간"))
+    await user.ask("/revoke")
+    timeout = rendered("revoke.timeout")
+    await user.wait_until(lambda: user.last.plain == timeout)  # the timeout job's message
+    assert "/revoke" in timeout and "/start" not in timeout
+    assert len(await bot.services.store.active_certificates_of(3021)) == 1
+
+
+async def test_cancel_outside_a_flow_names_nothing_uploaded(bot: Any) -> None:
+    user = bot.user(3022)
+    replies = await user.ask("/cancel")
+    assert "지웠" not in plain(replies)
+
+
+async def test_release_reason_that_looks_like_a_secret_is_deleted_and_never_kept(
+    bot: Any, log_file: Any
+) -> None:
+    user = bot.user(3023)
+    await register(user, cert(name="비밀"))
+    await user.ask("/revoke")
+    await user.tap("비밀")  # the certificate button
+    await user.tap("기타")
+    for secret in (PASSWORD, "폰 바꿨어요 8001011234567", f"비번은 {PASSWORD} 이에요"):
+        replies = await user.ask(secret)
+        assert says(replies, "revoke.reason_secret_deleted")
+        assert user.user_messages[-1].deleted
+        assert rendered("revoke.confirm", summary="x").splitlines()[-1] not in plain(replies)
+    replies = await user.ask("폰을 바꿨어요")  # asked again: a safe reason goes on
+    assert "정말 해제할까요" in plain(replies)
+    await user.tap("해제")
+    async with bot.services.store.db.connection.execute(
+        "SELECT release_note FROM certificates WHERE user_id = 3023"
+    ) as cur:
+        row = await cur.fetchone()
+    assert row["release_note"] == "폰을 바꿨어요"
+    stored = []
+    for table in ("ptb_data", "ptb_conversations", "audit_events", "certificates"):
+        async with bot.services.store.db.connection.execute(f"SELECT * FROM {table}") as cur:
+            stored += [str(tuple(r)) for r in await cur.fetchall()]
+    text = "\n".join(stored) + log_file.read_text(encoding="utf-8")
+    assert PASSWORD not in text and "8001011234567" not in text
