@@ -1,7 +1,7 @@
 """The certificate core: NPKI files in, frozen facts out (pure; no Telegram, no SQLite).
 
 classify → assemble → inspect_certificate / unlock → verify_identity, each raising one of the
-typed errors in `bot.certs.errors`. See /work/shared/docs/npki.md for the formats.
+typed errors in `bot.certs.errors`. See docs/certificates.md for the formats.
 """
 
 from bot.certs.errors import (

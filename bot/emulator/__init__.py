@@ -1,7 +1,7 @@
 """A local Telegram Bot API (loopback HTTP) with scripted users and a terminal front end.
 
 The real bot runs against `BotApiEmulator` unchanged; tests, benchmarks and `kcert-bot chat`
-drive it through `ScriptedUser` (see docs/DESIGN.md, "The emulator").
+drive it through `ScriptedUser` (see docs/architecture.md, "Emulator, and how tests use it").
 """
 
 from .echo import build_echo_application
