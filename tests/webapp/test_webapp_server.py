@@ -289,3 +289,23 @@ async def test_page_is_served_with_a_strict_policy(client: Client) -> None:
         assert "Content-Security-Policy" in file.headers
     assert (await client.get("/static/../server.py")).status == 404
     assert (await client.get("/static/index.html")).status == 404
+
+
+def test_page_texts_cover_every_refusal_in_both_languages() -> None:
+    import re
+
+    from webapp_support import STATIC
+
+    texts = json.loads((STATIC / "texts.json").read_text(encoding="utf-8"))
+    ko, en = texts["ko"], texts["en"]
+    assert set(ko) == set(en)
+    for key in ko:
+        assert re.findall(r"\{(\w+)\}", ko[key]) == re.findall(r"\{(\w+)\}", en[key]), key
+    root = STATIC.parent
+    emitted = set(re.findall(r'Refusal\(\s*"(\w+)"', (root / "server.py").read_text()))
+    emitted |= set(re.findall(r'NpkiError\("(\w+)"\)', (STATIC / "npki.js").read_text()))
+    emitted |= set(re.findall(r'Outcome\(False, "(\w+)"', (root / "store_backend.py").read_text()))
+    emitted |= {"init_data_missing", "init_data_invalid", "init_data_expired"}
+    emitted |= {"challenge_unknown", "challenge_foreign", "challenge_expired"}
+    missing = {code for code in emitted if f"error.{code}" not in ko}
+    assert len(emitted) > 20 and missing == set(), missing
