@@ -27,7 +27,6 @@ class Challenge:
     value: bytes
     expires: float
     identity_fingerprint: str | None = None  # set once the VID check passed for this cert
-    identity_failures: int = 0
 
 
 class ChallengeBook:

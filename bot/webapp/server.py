@@ -117,6 +117,8 @@ def create_app(
 ) -> web.Application:
     """The aiohttp application; `backend` decides what a proven certificate becomes."""
     book = challenges or ChallengeBook()
+    # Wrong identity numbers per user (not per challenge: a new challenge must not reset them).
+    identity_failures: dict[int, int] = {}
     static = resources.files("bot.webapp") / "static"
     csp = content_security_policy(api_origin)
     headers = {
@@ -218,16 +220,17 @@ def create_app(
             # R and the number are used once and forgotten: never stored, never logged.
             del random_num, number
         if matched:
+            identity_failures.pop(user.id, None)
             challenge.identity_fingerprint = _fingerprint(cert_der)
             return {"ok": True, "code": "identity_verified"}
-        challenge.identity_failures += 1
-        if challenge.identity_failures >= max_attempts:
+        failures = identity_failures.get(user.id, 0) + 1
+        identity_failures[user.id] = failures
+        if failures >= max_attempts:
+            identity_failures.pop(user.id, None)
             book.drop(challenge.id)
             outcome = await backend.lock(user.id, cert_der)
             raise Refusal("identity_locked", 423, **dict(outcome.details))
-        raise Refusal(
-            "identity_mismatch", remaining=str(max_attempts - challenge.identity_failures)
-        )
+        raise Refusal("identity_mismatch", remaining=str(max_attempts - failures))
 
     async def register(
         request: web.Request, user: WebAppUser, body: Mapping[str, Any]

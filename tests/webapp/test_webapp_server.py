@@ -257,11 +257,10 @@ async def test_identity_required_before_register(identity_client: Client, store:
 
 async def test_identity_failures_lock(identity_client: Client, store: Store) -> None:
     gen = make_cert()
-    cid, _value = await challenge(identity_client, 1011)
-    codes = [
-        (await identity(identity_client, 1011, cid, gen, "8001011234568"))[1]["code"]
-        for _ in range(3)
-    ]
+    codes = []
+    for _ in range(3):  # a fresh challenge each time does not reset the count
+        cid, _value = await challenge(identity_client, 1011)
+        codes.append((await identity(identity_client, 1011, cid, gen, "8001011234568"))[1]["code"])
     assert codes == ["identity_mismatch", "identity_mismatch", "identity_locked"]
     state = await store.lock_state(["user:1011"])
     assert state.locked_until is not None
