@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: chat test run bench lint clean mutation
+.PHONY: chat test run bench lint clean mutation browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ chat: $(STAMP)
 run: $(STAMP)
 	$(BIN)/kcert-bot run
 
-test: $(DEV_STAMP)
+# The Mini App's browser tests use Debian's Chromium (never `playwright install`).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+test: $(DEV_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy bot faq
 	$(BIN)/python -m pytest -q
@@ -35,6 +39,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/certs.py
 	$(BIN)/python bench/faq.py
 	$(BIN)/python bench/flows.py
+	$(BIN)/python bench/webapp.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

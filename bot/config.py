@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
 
+    # Mini App (web_app page): unset WEBAPP_URL = nothing served, no button shown.
+    webapp_url: str = ""
+    webapp_listen: str = "127.0.0.1"
+    webapp_port: int = Field(default=8088, ge=1, le=65535)
+
     # Registration rules (the guide: one active certificate; release it to register another).
     max_active_certificates: int = Field(default=1, ge=1, le=20)
     password_max_attempts: int = Field(default=5, ge=1, le=100)
@@ -97,6 +102,15 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _check_webapp_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        local = value.startswith(("http://127.0.0.1", "http://localhost"))
+        if value and not (value.startswith("https://") or local):
+            raise ValueError("must start with https:// (http:// only for 127.0.0.1/localhost)")
         return value
 
     @property
