@@ -27,7 +27,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from bot.certs import CertificateError, IdentityCheckUnavailable, InvalidIdentityNumber
+from bot.certs import (
+    CertificateError,
+    IdentityCheckUnavailable,
+    IdentityMismatch,
+    InvalidIdentityNumber,
+)
 from bot.certs import verify_identity as _verify_identity
 from bot.webapp.backend import Outcome, RegistrationBackend
 from bot.webapp.challenges import ChallengeBook, ChallengeError
@@ -209,7 +214,11 @@ def create_app(
             if body.get("random") is not None:
                 random_num = _b64(body.get("random"), limit=256)
             number = _text(body, "identityNumber", 40)
-            matched = _verify_identity(cert_der, random_num, number)
+            try:
+                _verify_identity(cert_der, random_num, number)
+                matched = True
+            except IdentityMismatch:
+                matched = False
         except InvalidIdentityNumber:
             raise Refusal("identity_invalid_number") from None
         except IdentityCheckUnavailable:

@@ -39,23 +39,7 @@ class StoreBackend:
             return Outcome(False, exc.code)
         if info.expired:
             return Outcome(False, "expired", {"date": info.not_after.date().isoformat()})
-        record = NewCertificate(
-            issuer_dn=info.issuer_dn,
-            serial_hex=info.serial_hex,
-            subject_dn=info.subject_dn,
-            owner_name=info.owner_name,
-            ca=info.ca,
-            policy_oid=info.policy_oid,
-            holder_type=info.holder_type,
-            usage=info.usage,
-            usage_purpose_ko=info.usage_purpose_ko,
-            usage_purpose_en=info.usage_purpose_en,
-            not_before=info.not_before,
-            not_after=info.not_after,
-            fingerprint_sha256=info.fingerprint_sha256,
-            key_format="webapp",
-            cert_der=cert_der,
-        )
+        record = NewCertificate.of(info, key_format="webapp", cert_der=cert_der)
         try:
             await self.store.register_certificate(user_id, record, max_active=self.max_active)
         except AlreadyActiveForUser:
@@ -67,8 +51,14 @@ class StoreBackend:
         return Outcome(True, "registered", {"owner": info.owner_name})
 
     async def lock(self, user_id: int, cert_der: bytes | None) -> Outcome:
-        state = await self.store.record_password_failure(
-            self._scopes(user_id, cert_der), max_attempts=1, lock_minutes=self.lock_minutes
+        certificate = f"user:{user_id}"
+        if cert_der is not None:
+            try:
+                certificate = inspect_certificate(cert_der).fingerprint_sha256
+            except CertificateError:
+                pass
+        state = await self.store.record_wrong_password(
+            user_id, certificate, max_attempts=1, lock_minutes=self.lock_minutes
         )
         until = state.locked_until.isoformat() if state.locked_until else ""
         return Outcome(True, "locked", {"until": until})
