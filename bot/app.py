@@ -237,6 +237,13 @@ async def close_after_failed_start(app: KcertApplication) -> None:
         await app.shutdown()
     except Exception as exc:  # already failing: the original error is the one reported
         log.debug("shutdown after failed start: %s", type(exc).__name__)
+    # A getMe that failed leaves the bot "not initialized", so its shutdown skips the HTTP
+    # clients it did open: close them here (idempotent), or aiohttp warns about the session.
+    for request in getattr(app.bot, "_request", ()):
+        try:
+            await request.shutdown()
+        except Exception as exc:
+            log.debug("closing an HTTP client after failed start: %s", type(exc).__name__)
     await app.services.store.close()
 
 

@@ -4,15 +4,28 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Sequence
 
-from bot.certs.testgen import GeneratedCertificate
+from bot.certs.testgen import GeneratedCertificate, fake_ca_bundle_path
 from bot.emulator import BotMessage, ScriptedUser
 from bot.emulator.markup import html_to_text
 from bot.texts import Catalog
 
 CATALOG = Catalog("ko")
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a real `kcert-bot` process in a test: none of the developer's own
+    settings, but the test CA bundle (the generated certificates chain to it) and the shared
+    FAQ model cache (so the child loads the fitted model instead of fitting it again)."""
+    from tests.conftest import FAQ_CACHE
+
+    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
+    env.update(TRUSTED_CA_FILE=str(fake_ca_bundle_path()), FAQ_CACHE_DIR=str(FAQ_CACHE))
+    env.update(extra)
+    return env
 
 
 async def upload_pair(user: ScriptedUser, gen: GeneratedCertificate) -> list[BotMessage]:

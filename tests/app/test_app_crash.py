@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import sys
@@ -13,13 +12,13 @@ from pathlib import Path
 
 from bot.emulator import BotApiEmulator
 from tests.conftest import PASSWORD, cert
-from tests.support import says, upload_pair
+from tests.support import child_env, says, upload_pair
 
 
 @asynccontextmanager
 async def bot_process(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[None]:
     """`python -m bot run` on the emulator; waits until it polls; SIGKILLed at the end."""
-    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
+    env = child_env()
     env.update(
         BOT_TOKEN=emulator.token,
         TELEGRAM_API_URL=emulator.base_url,

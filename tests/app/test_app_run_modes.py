@@ -19,6 +19,7 @@ from bot.certs.testgen import fake_ca_bundle_path
 from bot.config import SettingsError
 from bot.emulator import BotApiEmulator
 from tests.conftest import FAQ_CACHE, make_settings
+from tests.support import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET = "Xq7_vN2pL9-rT4sW8yB1cF6hJ3kM5dG0aZ"
@@ -28,7 +29,7 @@ def run_cli(
     tmp_path: Path, timeout: float = 30, **env_values: str
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot run` in a real process with only these settings (no .env in cwd)."""
-    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
+    env = child_env()
     env.update(DATABASE_PATH=str(tmp_path / "cli.sqlite3"), **env_values)
     return subprocess.run(
         [sys.executable, "-m", "bot", "run"],
@@ -146,7 +147,7 @@ def test_sigterm_shuts_down_gracefully_and_flushes(tmp_path: Path) -> None:
 
 async def run_cli_async(tmp_path: Path, **env_values: str) -> tuple[int, str]:
     """Like run_cli, without blocking the loop (the emulator answers from this process)."""
-    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
+    env = child_env()
     env.update(DATABASE_PATH=str(tmp_path / "cli.sqlite3"), LOG_LEVEL="WARNING", **env_values)
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path, stderr=subprocess.PIPE

@@ -13,6 +13,7 @@ import pytest
 from bot.config import SettingsError, load_settings
 from bot.logs import redact
 from bot.texts import Catalog, placeholders
+from tests.support import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -196,7 +197,7 @@ def test_catalog_style_check_catches_each_pattern() -> None:
 
 
 def test_chat_in_english_greets_with_an_english_name(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
+    env = child_env()
     done = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--language-code", "en"],
         input="/start\n",

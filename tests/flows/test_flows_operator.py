@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from tests.support import plain, rendered, says
+from tests.support import child_env, plain, rendered, says
 
 
 async def test_help_lists_operator_commands_to_operators_only(bot_factory: Any) -> None:
@@ -23,7 +22,7 @@ async def test_help_lists_operator_commands_to_operators_only(bot_factory: Any) 
 
 
 def test_chat_help_shows_the_user_id_for_admin_user_ids(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
+    env = child_env()
     done = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--help"],
         env=env,
