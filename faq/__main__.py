@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -143,6 +144,13 @@ def _eval(matcher: Answerer, path: str, out: TextIO, show_misses: bool) -> int:
     return 0
 
 
+def _cache_dir() -> Path:
+    """Where the fitted model is kept between runs: FAQ_CACHE_DIR as the bot uses it, else
+    the user's cache folder (a first run fits the model, later runs load it)."""
+    configured = os.environ.get("FAQ_CACHE_DIR", "").strip()
+    return Path(configured) if configured else Path.home() / ".cache" / "kcert-bot" / "faq"
+
+
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     out = sys.stdout
@@ -151,7 +159,11 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         kb = load_knowledge_base(args.kb)
         if args.command == "check":
             return _check(kb, training, not args.no_model, out)
-        inputs = BuildInputs(kb_path=Path(args.kb) if args.kb else DEFAULT_PATH, training_dir=training)
+        inputs = BuildInputs(
+            kb_path=Path(args.kb) if args.kb else DEFAULT_PATH,
+            training_dir=training,
+            cache_dir=_cache_dir(),
+        )
         matcher = build_answerer(inputs, kb)
     except (KnowledgeBaseError, TrainingError) as error:
         sys.stderr.write(f"error: {error}\n")

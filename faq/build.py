@@ -3,7 +3,8 @@
 Training takes seconds, so the fitted intent model is cached on disk under a name derived from
 a hash of every input (the YAML files, the model version, scikit-learn's version): editing any
 file builds a new model, an unchanged start-up loads the cached one. The cache holds only
-public text statistics and weights — nothing a customer typed.
+public text statistics and weights — nothing a customer typed — as numpy arrays and JSON,
+never a pickle, so whoever can write the cache folder still cannot make the bot run code.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import pickle
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ __all__ = ["MODEL_VERSION", "BuildInputs", "build_answerer", "inputs_digest"]
 log = logging.getLogger(__name__)
 
 # Bump when the features or the model change shape, so old caches are never loaded.
-MODEL_VERSION = "intent-1"
+MODEL_VERSION = "intent-2"
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,12 @@ def _load_cached(path: Path) -> IntentModel | None:
             _store(path, _LOADED[path.stem])
         return _LOADED[path.stem]
     try:
-        with path.open("rb") as handle:
-            model = pickle.load(handle)  # our own file, written below; never user input
+        # Plain arrays and JSON (allow_pickle=False): a tampered cache cannot run code.
+        model = IntentModel.load(path)
     except FileNotFoundError:
         return None
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
         log.warning("ignoring unreadable FAQ model cache %s: %s", path.name, type(error).__name__)
-        return None
-    if not isinstance(model, IntentModel):
         return None
     _remember(path.stem, model)
     return model
@@ -82,16 +81,16 @@ def _load_cached(path: Path) -> IntentModel | None:
 def _store(path: Path, model: IntentModel) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".faq-model-", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        model.save(Path(tmp))
         os.replace(tmp, path)
         _remember(path.stem, model)
     except OSError as error:
         log.warning("could not cache the FAQ model: %s", type(error).__name__)
         Path(tmp).unlink(missing_ok=True)
     # Keep the newest few (an operator switching back and forth rebuilds nothing).
-    cached = sorted(path.parent.glob("faq-model-*.pkl"), key=lambda p: p.stat().st_mtime)
+    cached = sorted(path.parent.glob("faq-model-*.npz"), key=lambda p: p.stat().st_mtime)
     for old in cached[:-_KEEP]:
         old.unlink(missing_ok=True)
 
@@ -115,7 +114,7 @@ def build_answerer(inputs: BuildInputs | None = None, kb: KnowledgeBase | None =
     model: IntentModel | None = None
     cache: Path | None = None
     if inputs.cache_dir is not None:
-        cache = inputs.cache_dir / f"faq-model-{inputs_digest(inputs)[:20]}.pkl"
+        cache = inputs.cache_dir / f"faq-model-{inputs_digest(inputs)[:20]}.npz"
         model = _load_cached(cache)
     if model is None:
         model = IntentModel(examples, inputs.intent, english_words=matcher.english_words)

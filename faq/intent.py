@@ -8,11 +8,15 @@ phrasings plus `faq/training/` (faq.training). Everything here is pure and deter
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -91,16 +95,7 @@ class IntentModel:
         self._english = frozenset(english_words)
         texts = [e.text for e in examples]
         labels = [e.label for e in examples]
-        self._surface = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1, dtype=np.float32
-        )
-        self._jamo = TfidfVectorizer(
-            analyzer="char", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
-        )
-        self._words = TfidfVectorizer(
-            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1, dtype=np.float32,
-            token_pattern=r"(?u)\b\w+\b",
-        )  # fmt: skip
+        self._surface, self._jamo, self._words = (_vectorizer(spec) for spec in _VIEWS)
         views = [self._views(t) for t in texts]
         matrix = sparse.hstack(
             [
@@ -131,6 +126,56 @@ class IntentModel:
         if keep_estimator:  # tests compare the fast path with scikit-learn's own
             self.estimator = (self._surface, self._jamo, self._words, self._classifier)
         del self._surface, self._jamo, self._words, self._classifier
+
+    # --- a cache format that cannot run code: numpy arrays and JSON, never pickle -----------
+
+    def save(self, path: Path) -> None:
+        """Write the fitted model as one .npz of plain arrays (loaded with allow_pickle=False)."""
+        meta = {
+            "version": _FORMAT,
+            "classes": list(self.classes),
+            "english": sorted(self._english),
+            "settings": dataclasses.asdict(self.settings),
+            "vocabularies": [
+                [t for t, _ in sorted(p.vocabulary.items(), key=lambda kv: kv[1])]
+                for p in self._parts
+            ],
+        }
+        arrays: dict[str, Any] = {f"idf{i}": p.idf for i, p in enumerate(self._parts)}
+        arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8)
+        arrays["weights"] = self._weights
+        arrays["bias"] = self._bias
+        with path.open("wb") as handle:
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> IntentModel:
+        """Read a model written by `save`; ValueError if it is not one (or another version)."""
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode())
+            if meta.get("version") != _FORMAT or len(meta["vocabularies"]) != len(_VIEWS):
+                raise ValueError("not a model of this version")
+            model = cls.__new__(cls)
+            model.settings = IntentSettings(**meta["settings"])
+            model._english = frozenset(meta["english"])
+            model.classes = tuple(meta["classes"])
+            offset = 0
+            parts = []
+            for i, (spec, terms) in enumerate(zip(_VIEWS, meta["vocabularies"], strict=True)):
+                idf = np.asarray(data[f"idf{i}"], dtype=np.float32)
+                if len(idf) != len(terms):
+                    raise ValueError("vocabulary and idf differ in length")
+                vocabulary = {t: j for j, t in enumerate(terms)}
+                parts.append(_Part(_vectorizer(spec).build_analyzer(), vocabulary, idf, offset))
+                offset += len(terms)
+            model._parts = tuple(parts)
+            model._weights = np.ascontiguousarray(data["weights"], dtype=np.float32)
+            model._bias = np.asarray(data["bias"], dtype=np.float32)
+        if model._weights.shape != (offset, len(model.classes)) or model._bias.shape != (
+            len(model.classes),
+        ):
+            raise ValueError("weights do not fit the vocabulary")
+        return model
 
     def _views(self, text: str) -> tuple[str, str, str]:
         surface = surface_form(text, self._english)
@@ -174,6 +219,19 @@ class IntentModel:
 
     def predict_many(self, texts: Sequence[str]) -> list[dict[str, float]]:
         return [self.probabilities(t) for t in texts]
+
+
+# The three views of a question, each a tf-idf vectoriser over its own string (see _views).
+_VIEWS: tuple[dict[str, Any], ...] = (
+    {"analyzer": "char_wb", "ngram_range": (1, 4), "min_df": 1},  # surface characters
+    {"analyzer": "char", "ngram_range": (2, 5), "min_df": 2},  # jamo of the normalised form
+    {"analyzer": "word", "ngram_range": (1, 2), "min_df": 1, "token_pattern": r"(?u)\b\w+\b"},
+)
+_FORMAT = "kcert-intent-npz-1"
+
+
+def _vectorizer(spec: dict[str, Any]) -> TfidfVectorizer:
+    return TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **spec)
 
 
 @dataclass(frozen=True)

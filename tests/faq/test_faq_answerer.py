@@ -121,8 +121,8 @@ def test_model_is_cached_by_the_hash_of_its_inputs(tmp_path: Path) -> None:
     inputs = BuildInputs(training_dir=training, cache_dir=tmp_path / "cache")
     first = inputs_digest(inputs)
     build_answerer(inputs)
-    cached = list((tmp_path / "cache").glob("faq-model-*.pkl"))
-    assert [p.name for p in cached] == [f"faq-model-{first[:20]}.pkl"]
+    cached = list((tmp_path / "cache").glob("faq-model-*.npz"))
+    assert [p.name for p in cached] == [f"faq-model-{first[:20]}.npz"]
     stamp = cached[0].stat().st_mtime_ns
     build_answerer(inputs)  # unchanged inputs: loaded, not rebuilt
     assert cached[0].stat().st_mtime_ns == stamp
@@ -133,9 +133,9 @@ def test_model_is_cached_by_the_hash_of_its_inputs(tmp_path: Path) -> None:
     )
     assert inputs_digest(inputs) != first
     build_answerer(inputs)
-    assert {p.name for p in (tmp_path / "cache").glob("faq-model-*.pkl")} == {
-        f"faq-model-{first[:20]}.pkl",
-        f"faq-model-{inputs_digest(inputs)[:20]}.pkl",
+    assert {p.name for p in (tmp_path / "cache").glob("faq-model-*.npz")} == {
+        f"faq-model-{first[:20]}.npz",
+        f"faq-model-{inputs_digest(inputs)[:20]}.npz",
     }
 
 
@@ -179,3 +179,34 @@ def test_check_reports_entries_the_model_confuses() -> None:
     examples += [Example(f"날씨 얘기 {i}", OUT_OF_SCOPE, "ko", "a") for i in range(30)]
     pairs = {(a, b) for a, b, _, _ in model_confusions(kb, examples)}
     assert ("how-to-register", "how-to-revoke") in pairs or ("how-to-revoke", "how-to-register") in pairs
+
+
+def test_the_cache_is_plain_arrays_and_a_tampered_one_is_rebuilt(tmp_path: Path) -> None:
+    import pickle
+
+    from faq.build import BuildInputs as Inputs
+
+    model = IntentModel(_small_corpus())
+    saved = tmp_path / "m.npz"
+    model.save(saved)
+    loaded = IntentModel.load(saved)
+    for query in ["인증서 등록 어떻게 해요", "how do i remove my cert", "안녕"]:
+        assert loaded.probabilities(query) == pytest.approx(model.probabilities(query), abs=1e-6)
+    # A cache file replaced by a pickle that would run code when unpickled: never executed.
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (marker.write_text, ("pwned",))
+
+    inputs = Inputs(cache_dir=tmp_path / "cache")
+    path = inputs.cache_dir / f"faq-model-{inputs_digest(inputs)[:20]}.npz"  # type: ignore[operator]
+    path.parent.mkdir()
+    path.write_bytes(pickle.dumps(Evil()))
+    import faq.build
+
+    faq.build._LOADED.clear()
+    answerer = build_answerer(inputs)
+    assert not marker.exists()
+    assert answerer.match("인증서 등록 어떻게 해요").entry_id == "how-to-register"
+    assert IntentModel.load(path).classes == answerer.model.classes  # rebuilt and rewritten
