@@ -42,6 +42,7 @@ from bot.flows.common import (
     yes_no,
 )
 from bot.flows.common import entry_points as flow_entry_points
+from bot.flows.password_input import cannot_be_password
 from bot.flows.render import list_lines, short_label, summary
 from bot.flows.secrets import take_secret
 from bot.keywork import KeyWorker
@@ -160,6 +161,8 @@ async def receive_password(update: Update, context: Context) -> int | None:
     """Delete the password message at once, then unlock the key in memory."""
     user = update.effective_user
     assert user is not None
+    if _is_question(update):
+        return await _question_at(ASK_PASSWORD, update, context)
     secret = await take_secret(update, context, "password")
     reply = Reply(update, context, [secret.notice])
     phase = context.sessions.phase(user.id)
@@ -184,6 +187,8 @@ async def receive_identity(update: Update, context: Context) -> int | None:
     """Delete the identity-number message at once, then check the certificate's VID."""
     user = update.effective_user
     assert user is not None
+    if _is_question(update):
+        return await _question_at(ASK_IDENTITY, update, context)
     secret = await take_secret(update, context, "identity")
     number, reply = _NON_DIGITS.sub("", secret.value), Reply(update, context, [secret.notice])
     del secret
@@ -259,6 +264,31 @@ async def not_text_password(update: Update, context: Context) -> int | None:
 
 
 # ---- what the steps share ------------------------------------------------------------------
+
+
+def _is_question(update: Update) -> bool:
+    """Text at a secret prompt that cannot be the secret (a question): kept, not counted."""
+    message = update.effective_message
+    return message is not None and cannot_be_password(message.text or "")
+
+
+async def _question_at(state: int, update: Update, context: Context) -> int | None:
+    """A question typed inside the flow: the FAQ's answer, then the step's prompt again."""
+    touch_flow(context, FLOW)
+    await faq.answer_text(update, context, mid_flow=True)
+    await _reprompt(Reply(update, context), state)
+    return None  # the same step
+
+
+async def _reprompt(reply: Reply, state: int) -> None:
+    """The prompt of `state` again, with its buttons."""
+    user = reply.update.effective_user
+    phase = reply.context.sessions.phase(user.id) if user is not None else None
+    if state == ASK_PASSWORD:
+        pfx = isinstance(phase, AwaitingPassword) and phase.bundle is None
+        await reply.tr("register.protected_pfx" if pfx else "register.ask_password")
+    elif state == ASK_IDENTITY:
+        await reply.tr("register.ask_identity")
 
 
 async def _at_limit(reply: Reply, user_id: int) -> bool:
