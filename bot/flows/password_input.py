@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 
 from bot.flows.secrets import looks_like_secret
+from faq.normalize import hangul_to_en_layout
 
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
 _WORD = re.compile(r"\S+")
 _LATIN_WORD = re.compile(r"^[A-Za-z']+[?？]?$")
@@ -32,3 +34,12 @@ def cannot_be_password(text: str) -> bool:
         return True
     # An English question: three or more plain words and a question mark.
     return question and len(words) >= 3 and all(_LATIN_WORD.match(w) for w in words)
+
+
+def password_candidates(typed: str) -> tuple[str, ...]:
+    """The password as typed, then, if it holds Hangul, the keys that typed it with the Korean
+    keyboard on ("ㅅㄷㄴㅅ1234!" → "test1234!"): certificate passwords are never Hangul."""
+    if not _HANGUL.search(typed):
+        return (typed,)
+    keys = hangul_to_en_layout(typed)
+    return (typed, keys) if keys != typed else (typed,)

@@ -42,7 +42,7 @@ from bot.flows.common import (
     yes_no,
 )
 from bot.flows.common import entry_points as flow_entry_points
-from bot.flows.password_input import cannot_be_password
+from bot.flows.password_input import cannot_be_password, password_candidates
 from bot.flows.render import list_lines, short_label, summary
 from bot.flows.secrets import take_secret
 from bot.keywork import KeyWorker
@@ -172,10 +172,13 @@ async def receive_password(update: Update, context: Context) -> int | None:
     lock_id = _lock_id(phase)
     if await _locked(reply, user.id, lock_id):
         return end_flow(update, context)
-    opened = await _unlock(context.services.keywork, phase, secret.value)
+    candidates = password_candidates(secret.value)
     del secret
+    korean_keyboard = len(candidates) > 1
+    opened = await _unlock_any(context.services.keywork, phase, candidates)
+    del candidates
     if isinstance(opened, core.WrongPassword):
-        return await _wrong(reply, user.id, lock_id, "password")
+        return await _wrong(reply, user.id, lock_id, "password", korean_keyboard=korean_keyboard)
     if isinstance(opened, core.CertificateError):
         return await _unlock_failed(reply, user.id, opened)
     await context.store.clear_wrong_attempts(user.id, lock_id)
@@ -477,6 +480,19 @@ async def _unlock(
         return error
 
 
+async def _unlock_any(
+    keywork: KeyWorker, phase: AwaitingPassword, candidates: Sequence[str]
+) -> tuple[core.CertificateBundle, core.UnlockedKey] | core.CertificateError:
+    """Try the password as typed, then as meant on the English layout: one try for the user."""
+    opened: tuple[core.CertificateBundle, core.UnlockedKey] | core.CertificateError
+    opened = core.WrongPassword("no password")
+    for password in candidates:
+        opened = await _unlock(keywork, phase, password)
+        if not isinstance(opened, core.WrongPassword):
+            break
+    return opened
+
+
 async def _unlock_failed(reply: Reply, user_id: int, error: core.CertificateError) -> int:
     """The files cannot be unlocked at all (e.g. a key of another certificate): ask again."""
     await _error(reply, error)
@@ -523,9 +539,15 @@ def _check_identity(
 
 
 async def _wrong(
-    reply: Reply, user_id: int, lock_id: str, kind: Literal["password", "identity"]
+    reply: Reply,
+    user_id: int,
+    lock_id: str,
+    kind: Literal["password", "identity"],
+    *,
+    korean_keyboard: bool = False,
 ) -> int | None:
-    """Count a wrong password (or identity number); lock at the limit."""
+    """Count a wrong password (or identity number); lock at the limit. A password typed with
+    the Korean keyboard on (and still wrong on the English layout) gets the 한/영 reminder."""
     context = reply.context
     settings = context.settings
     record = (
@@ -547,7 +569,10 @@ async def _wrong(
         return end_flow(reply.update, context)
     remaining = max(settings.password_max_attempts - state.failures, 0)
     key = "register.wrong_password" if kind == "password" else "register.identity_failed"
-    await reply.tr(key, remaining=remaining)
+    text = await tr(reply.update, context, key, remaining=remaining)
+    if korean_keyboard:
+        text += "\n\n" + await tr(reply.update, context, "register.korean_keyboard")
+    await reply.say(text)
     return None
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from bot.flows.password_input import cannot_be_password
+from bot.flows.password_input import cannot_be_password, password_candidates
 from bot.texts import Html
+from faq.normalize import hangul_to_en_layout
 from tests.conftest import PASSWORD, cert
 from tests.support import rendered, says, upload_pair
 
@@ -66,3 +67,45 @@ async def test_question_at_password_prompt_is_answered_and_costs_no_try(bot: Any
     replies = await user.ask(PASSWORD)
     assert user.user_messages[-1].deleted
     assert rendered("register.btn_register") in replies[-1].labels
+
+
+@pytest.mark.parametrize(
+    ("typed", "keys"),
+    [
+        ("ㅅㄷㄴㅅ1234!", "test1234!"),
+        ("ㅂㅈㄷㄱ쇼1!", "qwerty1!"),  # syllables the Korean keyboard composed
+        ("ㅃㅉㄸㄲㅆㅒㅖ", "QWERTOP"),  # Shift: tense consonants, ㅒ and ㅖ
+        ("괜찮아요", "rhoscksgdkdy"),  # compound vowel ㅙ and compound final ㄶ split
+        ("닭12", "ekfr12"),
+        ("plain-ascii1!", "plain-ascii1!"),
+    ],
+)
+def test_hangul_to_en_layout(typed: str, keys: str) -> None:
+    assert hangul_to_en_layout(typed) == keys
+
+
+def test_password_candidates() -> None:
+    assert password_candidates("test1234!") == ("test1234!",)
+    assert password_candidates("ㅅㄷㄴㅅ1234!") == ("ㅅㄷㄴㅅ1234!", "test1234!")
+
+
+async def test_password_typed_with_korean_keyboard_is_tried_on_english_layout(bot: Any) -> None:
+    user = bot.user(6102)
+    await user.ask("/register")
+    await upload_pair(user, cert(name="한영", password="test1234!"))
+    replies = await user.ask("ㅅㄷㄴㅅ1234!")
+    assert user.user_messages[-1].deleted
+    assert rendered("register.btn_register") in replies[-1].labels
+
+
+async def test_wrong_korean_keyboard_password_counts_once_and_reminds_of_the_key(bot: Any) -> None:
+    user = bot.user(6103)
+    await user.ask("/register")
+    await upload_pair(user, cert(name="한영틀림", password="test1234!"))
+    replies = await user.ask("ㅅㄷㄴㅅ9999!")
+    assert user.user_messages[-1].deleted
+    assert says(replies, "register.wrong_password", remaining=4)  # one try, not two
+    assert says(replies, "register.korean_keyboard")
+    replies = await user.ask("test9999!")  # English layout, still wrong: no reminder
+    assert says(replies, "register.wrong_password", remaining=3)
+    assert not any(rendered("register.korean_keyboard") in m.plain for m in replies)
