@@ -14,12 +14,14 @@ import re
 from collections.abc import Coroutine, Sequence
 from typing import Any, Literal
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from telegram import Document, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot import certs as core
-from bot.certs import clean_text
+from bot.certs import clean_text, display_name
 from bot.flows import callbacks as cb
 from bot.flows import faq
 from bot.flows.common import (
@@ -234,7 +236,7 @@ async def confirm(update: Update, context: Context, data: cb.RegisterConfirm) ->
         registrable(context, info)  # again: the summary may have been shown before midnight
     except core.NotRegistrable as error:
         await _error(reply, error, info)
-        return end_flow(update, context)
+        return _after_refusal(reply, user.id)
     record = NewCertificate.of(
         info, key_format=phase.bundle.key_format, cert_der=phase.bundle.cert_der
     )
@@ -405,7 +407,9 @@ async def _offer_choice(reply: Reply, bundles: Sequence[core.CertificateBundle])
 async def _present(reply: Reply, user_id: int, bundle: core.CertificateBundle) -> int:
     """Show the public summary; refuse what cannot be registered; else ask for the password."""
     checked = await _checked(reply, bundle)
-    if checked is None or await _locked(reply, user_id, bundle.info.fingerprint_sha256):
+    if checked is None:
+        return _after_refusal(reply, user_id)
+    if await _locked(reply, user_id, bundle.info.fingerprint_sha256):
         return end_flow(reply.update, reply.context)
     reply.context.sessions.move(user_id, AwaitingPassword(bundle=checked))
     await reply.tr("register.ask_password")
@@ -424,6 +428,17 @@ async def _checked(reply: Reply, bundle: core.CertificateBundle) -> core.Certifi
         await _error(reply, error, bundle.info)
         return None
     reply.note(summary(context.catalog, lang, info, context.clock.now()), protect=True)
+    user = reply.update.effective_user
+    holder = await context.store.active_holder(issuer_key(info.issuer_dn), info.serial_hex)
+    if holder is not None and user is not None:
+        # Known before the password is asked; said the same way whoever holds it.
+        await _refusal(reply, "mine" if holder == user.id else "elsewhere", info)
+        if holder != user.id:
+            fingerprint = {"fingerprint": info.fingerprint_sha256}
+            await context.store.audit(
+                user.id, "register_refused_active_elsewhere", None, fingerprint
+            )
+        return None
     return dataclasses.replace(bundle, info=info)
 
 
@@ -511,7 +526,9 @@ async def _unlocked(
     """The password was right: check what only now is known, then identity or confirm."""
     if phase.pfx is not None:
         checked = await _checked(reply, bundle)
-        if checked is None or await _locked(reply, user_id, bundle.info.fingerprint_sha256):
+        if checked is None:
+            return _after_refusal(reply, user_id)
+        if await _locked(reply, user_id, bundle.info.fingerprint_sha256):
             return end_flow(reply.update, reply.context)
         bundle = checked
     if reply.context.settings.require_identity_check:
@@ -638,10 +655,10 @@ async def _store(reply: Reply, user_id: int, record: NewCertificate) -> int:
             user_id, record, max_active=settings.max_active_certificates
         )
     except AlreadyActiveForUser:
-        await reply.tr("register.already_registered")
+        await _refusal(reply, "mine", None)
         return END
     except AlreadyActiveElsewhere:
-        await reply.tr("register.active_elsewhere", phone=settings.customer_center)
+        await _refusal(reply, "elsewhere", None)
         return END
     except LimitReached:
         active = await store.active_certificates_of(user_id)
@@ -670,13 +687,104 @@ async def _error(
         values["date"] = format_date(
             info.not_before if isinstance(error, core.NotYetValid) else info.not_after, lang
         )
-        values["issuer"] = info.issuer_dn
+        values["issuer"] = issuer_name(info)
     text = context.catalog.text(lang, message_key(error), **values)
-    if isinstance(error, core.ExpiredCertificate):
-        hint = context.faq.answer_html("expired-or-invalid", lang)
-        if hint:
-            text += "\n\n" + context.catalog.text(lang, "register.reissue_hint", answer=Html(hint))
+    if isinstance(error, core.NotRegistrable):
+        await _refusal(reply, _refusal_kind(error), info, text=text, **values)
+        return
     await reply.say(Html(text))
+
+
+RefusalKind = Literal[
+    "expired",
+    "not_yet_valid",
+    "financial",
+    "unknown_issuer",
+    "untrusted_chain",
+    "other",
+    "mine",
+    "elsewhere",
+]
+# What to do next after each refusal (one line), and the FAQ entry that explains it.
+_REFUSAL_NEXT: dict[str, str] = {
+    "expired": "register.next_expired",
+    "not_yet_valid": "register.next_not_yet_valid",
+    "financial": "register.next_financial",
+    "unknown_issuer": "register.next_unknown_issuer",
+    "untrusted_chain": "register.next_untrusted_chain",
+    "other": "register.next_other",
+    "mine": "register.next_mine",
+    "elsewhere": "register.next_elsewhere",
+}
+_REFUSAL_FAQ: dict[str, str] = {
+    "expired": "renewal-vs-reissue",
+    "financial": "financial-vs-joint",
+    "unknown_issuer": "supported-issuers",
+}
+
+
+def _refusal_kind(error: core.NotRegistrable) -> RefusalKind:
+    kinds: list[tuple[type[core.NotRegistrable], RefusalKind]] = [
+        (core.ExpiredCertificate, "expired"),
+        (core.NotYetValid, "not_yet_valid"),
+        (core.FinancialCertificate, "financial"),
+        (core.UnknownIssuer, "unknown_issuer"),
+        (core.UntrustedChain, "untrusted_chain"),
+    ]
+    return next((kind for cls, kind in kinds if isinstance(error, cls)), "other")
+
+
+async def _refusal(
+    reply: Reply,
+    kind: RefusalKind,
+    info: core.CertificateInfo | None,
+    *,
+    text: str | None = None,
+    **values: object,
+) -> None:
+    """Why the certificate cannot be registered, what to do next in one line, and the next
+    buttons: the FAQ entry for it, if any, and [다른 인증서 등록]."""
+    context = reply.context
+    cat, lang = context.catalog, await language(reply.update, context)
+    values.setdefault("phone", context.settings.customer_center)
+    if info is not None:
+        values.setdefault("date", format_date(info.not_before, lang))
+    if text is None:
+        key = "register.already_registered" if kind == "mine" else "register.active_elsewhere"
+        text = cat.text(lang, key, **values)
+    text += "\n\n" + cat.text(lang, _REFUSAL_NEXT[kind], **values)
+    rows: list[list[tuple[str, str]]] = []
+    entry = context.faq.entry(_REFUSAL_FAQ.get(kind, ""))
+    if entry is not None:
+        title = entry.title.get(lang) or entry.title.get("ko") or entry.id
+        rows.append([("❔ " + title, cb.FaqEntry(entry.id).pack())])
+    if kind == "mine":
+        rows.append([(cat.text(lang, "faq.action_certs"), cb.Action("certs").pack())])
+    elif kind == "elsewhere":
+        rows.append([(cat.text(lang, "faq.action_contact"), cb.Action("contact").pack())])
+    rows.append([(cat.text(lang, "register.btn_other"), cb.Action("register").pack())])
+    await reply.say(Html(text), keyboard(rows))
+
+
+def _after_refusal(reply: Reply, user_id: int) -> int:
+    """The refused certificate is dropped; the next upload starts a new registration."""
+    reply.context.sessions.drop(user_id)
+    touch_flow(reply.context, FLOW)
+    return ASK_FILES
+
+
+def issuer_name(info: core.CertificateInfo) -> str:
+    """The issuer's organisation name (O=, else CN=), cleaned and cut: not the raw DN."""
+    try:
+        name = x509.load_der_x509_certificate(info.cert_der).issuer if info.cert_der else None
+    except ValueError:
+        name = None
+    for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME):
+        for attribute in name.get_attributes_for_oid(oid) if name is not None else []:
+            value = attribute.value if isinstance(attribute.value, str) else ""
+            if clean_text(value):
+                return display_name(value)
+    return display_name(info.issuer_dn)
 
 
 # ---- the builder ---------------------------------------------------------------------------
