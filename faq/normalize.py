@@ -16,6 +16,7 @@ __all__ = [
     "detect_language",
     "en_layout_fix",
     "en_layout_to_hangul",
+    "hangul_to_en_layout",
     "normalize",
     "strip_spaces",
 ]
@@ -97,6 +98,29 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 def en_layout_to_hangul(text: str) -> str:
     """Read every run of Latin letters as keys pressed on a 2-beolsik keyboard ("dlswmdtj" → 인증서)."""
     return _LATIN_WORD.sub(lambda m: _convert_word(m.group())[0], text)
+
+
+# The reverse: one key per jamo (Shift only for the tense consonants and ㅒ/ㅖ).
+_JAMO_TO_KEY = {jamo: key for key, jamo in _KEY_TO_JAMO.items()}
+_SPLIT_JAMO = {v: a + b for (a, b), v in (_COMPOUND_VOWELS | _COMPOUND_FINALS).items()}
+
+
+def _keys(jamo: str) -> str:
+    return "".join(_JAMO_TO_KEY.get(j, j) for j in _SPLIT_JAMO.get(jamo, jamo))
+
+
+def hangul_to_en_layout(text: str) -> str:
+    """The keys pressed for Hangul typed on a 2-beolsik keyboard ("ㅅㄷㄴㅅ1234!" → test1234!):
+    syllables are decomposed into jamo first; anything else stays as it is."""
+    out: list[str] = []
+    for char in text:
+        code = ord(char) - 0xAC00
+        if 0 <= code < 11172:
+            out.append(_keys(_INITIALS[code // 588]) + _keys(_MEDIALS[code % 588 // 28]))
+            out.append(_keys(_FINALS[code % 28]))
+        else:
+            out.append(_keys(char))
+    return "".join(out)
 
 
 # English words that happen to compose into clean Hangul must stay English ("go" → 해).

@@ -14,12 +14,14 @@ import re
 from collections.abc import Coroutine, Sequence
 from typing import Any, Literal
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from telegram import Document, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot import certs as core
-from bot.certs import clean_text
+from bot.certs import clean_text, display_name
 from bot.flows import callbacks as cb
 from bot.flows import faq
 from bot.flows.common import (
@@ -42,6 +44,7 @@ from bot.flows.common import (
     yes_no,
 )
 from bot.flows.common import entry_points as flow_entry_points
+from bot.flows.password_input import cannot_be_password, password_candidates
 from bot.flows.render import list_lines, short_label, summary
 from bot.flows.secrets import take_secret
 from bot.keywork import KeyWorker
@@ -160,6 +163,8 @@ async def receive_password(update: Update, context: Context) -> int | None:
     """Delete the password message at once, then unlock the key in memory."""
     user = update.effective_user
     assert user is not None
+    if _is_question(update):
+        return await _question_at(ASK_PASSWORD, update, context)
     secret = await take_secret(update, context, "password")
     reply = Reply(update, context, [secret.notice])
     phase = context.sessions.phase(user.id)
@@ -169,10 +174,13 @@ async def receive_password(update: Update, context: Context) -> int | None:
     lock_id = _lock_id(phase)
     if await _locked(reply, user.id, lock_id):
         return end_flow(update, context)
-    opened = await _unlock(context.services.keywork, phase, secret.value)
+    candidates = password_candidates(secret.value)
     del secret
+    korean_keyboard = len(candidates) > 1
+    opened = await _unlock_any(context.services.keywork, phase, candidates)
+    del candidates
     if isinstance(opened, core.WrongPassword):
-        return await _wrong(reply, user.id, lock_id, "password")
+        return await _wrong(reply, user.id, lock_id, "password", korean_keyboard=korean_keyboard)
     if isinstance(opened, core.CertificateError):
         return await _unlock_failed(reply, user.id, opened)
     await context.store.clear_wrong_attempts(user.id, lock_id)
@@ -184,6 +192,8 @@ async def receive_identity(update: Update, context: Context) -> int | None:
     """Delete the identity-number message at once, then check the certificate's VID."""
     user = update.effective_user
     assert user is not None
+    if _is_question(update):
+        return await _question_at(ASK_IDENTITY, update, context)
     secret = await take_secret(update, context, "identity")
     number, reply = _NON_DIGITS.sub("", secret.value), Reply(update, context, [secret.notice])
     del secret
@@ -226,7 +236,7 @@ async def confirm(update: Update, context: Context, data: cb.RegisterConfirm) ->
         registrable(context, info)  # again: the summary may have been shown before midnight
     except core.NotRegistrable as error:
         await _error(reply, error, info)
-        return end_flow(update, context)
+        return _after_refusal(reply, user.id)
     record = NewCertificate.of(
         info, key_format=phase.bundle.key_format, cert_der=phase.bundle.cert_der
     )
@@ -259,6 +269,31 @@ async def not_text_password(update: Update, context: Context) -> int | None:
 
 
 # ---- what the steps share ------------------------------------------------------------------
+
+
+def _is_question(update: Update) -> bool:
+    """Text at a secret prompt that cannot be the secret (a question): kept, not counted."""
+    message = update.effective_message
+    return message is not None and cannot_be_password(message.text or "")
+
+
+async def _question_at(state: int, update: Update, context: Context) -> int | None:
+    """A question typed inside the flow: the FAQ's answer, then the step's prompt again."""
+    touch_flow(context, FLOW)
+    await faq.answer_text(update, context, mid_flow=True)
+    await _reprompt(Reply(update, context), state)
+    return None  # the same step
+
+
+async def _reprompt(reply: Reply, state: int) -> None:
+    """The prompt of `state` again, with its buttons."""
+    user = reply.update.effective_user
+    phase = reply.context.sessions.phase(user.id) if user is not None else None
+    if state == ASK_PASSWORD:
+        pfx = isinstance(phase, AwaitingPassword) and phase.bundle is None
+        await reply.tr("register.protected_pfx" if pfx else "register.ask_password")
+    elif state == ASK_IDENTITY:
+        await reply.tr("register.ask_identity")
 
 
 async def _at_limit(reply: Reply, user_id: int) -> bool:
@@ -372,7 +407,9 @@ async def _offer_choice(reply: Reply, bundles: Sequence[core.CertificateBundle])
 async def _present(reply: Reply, user_id: int, bundle: core.CertificateBundle) -> int:
     """Show the public summary; refuse what cannot be registered; else ask for the password."""
     checked = await _checked(reply, bundle)
-    if checked is None or await _locked(reply, user_id, bundle.info.fingerprint_sha256):
+    if checked is None:
+        return _after_refusal(reply, user_id)
+    if await _locked(reply, user_id, bundle.info.fingerprint_sha256):
         return end_flow(reply.update, reply.context)
     reply.context.sessions.move(user_id, AwaitingPassword(bundle=checked))
     await reply.tr("register.ask_password")
@@ -391,6 +428,17 @@ async def _checked(reply: Reply, bundle: core.CertificateBundle) -> core.Certifi
         await _error(reply, error, bundle.info)
         return None
     reply.note(summary(context.catalog, lang, info, context.clock.now()), protect=True)
+    user = reply.update.effective_user
+    holder = await context.store.active_holder(issuer_key(info.issuer_dn), info.serial_hex)
+    if holder is not None and user is not None:
+        # Known before the password is asked; said the same way whoever holds it.
+        await _refusal(reply, "mine" if holder == user.id else "elsewhere", info)
+        if holder != user.id:
+            fingerprint = {"fingerprint": info.fingerprint_sha256}
+            await context.store.audit(
+                user.id, "register_refused_active_elsewhere", None, fingerprint
+            )
+        return None
     return dataclasses.replace(bundle, info=info)
 
 
@@ -447,6 +495,19 @@ async def _unlock(
         return error
 
 
+async def _unlock_any(
+    keywork: KeyWorker, phase: AwaitingPassword, candidates: Sequence[str]
+) -> tuple[core.CertificateBundle, core.UnlockedKey] | core.CertificateError:
+    """Try the password as typed, then as meant on the English layout: one try for the user."""
+    opened: tuple[core.CertificateBundle, core.UnlockedKey] | core.CertificateError
+    opened = core.WrongPassword("no password")
+    for password in candidates:
+        opened = await _unlock(keywork, phase, password)
+        if not isinstance(opened, core.WrongPassword):
+            break
+    return opened
+
+
 async def _unlock_failed(reply: Reply, user_id: int, error: core.CertificateError) -> int:
     """The files cannot be unlocked at all (e.g. a key of another certificate): ask again."""
     await _error(reply, error)
@@ -465,7 +526,9 @@ async def _unlocked(
     """The password was right: check what only now is known, then identity or confirm."""
     if phase.pfx is not None:
         checked = await _checked(reply, bundle)
-        if checked is None or await _locked(reply, user_id, bundle.info.fingerprint_sha256):
+        if checked is None:
+            return _after_refusal(reply, user_id)
+        if await _locked(reply, user_id, bundle.info.fingerprint_sha256):
             return end_flow(reply.update, reply.context)
         bundle = checked
     if reply.context.settings.require_identity_check:
@@ -493,9 +556,15 @@ def _check_identity(
 
 
 async def _wrong(
-    reply: Reply, user_id: int, lock_id: str, kind: Literal["password", "identity"]
+    reply: Reply,
+    user_id: int,
+    lock_id: str,
+    kind: Literal["password", "identity"],
+    *,
+    korean_keyboard: bool = False,
 ) -> int | None:
-    """Count a wrong password (or identity number); lock at the limit."""
+    """Count a wrong password (or identity number); lock at the limit. A password typed with
+    the Korean keyboard on (and still wrong on the English layout) gets the 한/영 reminder."""
     context = reply.context
     settings = context.settings
     record = (
@@ -517,7 +586,10 @@ async def _wrong(
         return end_flow(reply.update, context)
     remaining = max(settings.password_max_attempts - state.failures, 0)
     key = "register.wrong_password" if kind == "password" else "register.identity_failed"
-    await reply.tr(key, remaining=remaining)
+    text = await tr(reply.update, context, key, remaining=remaining)
+    if korean_keyboard:
+        text += "\n\n" + await tr(reply.update, context, "register.korean_keyboard")
+    await reply.say(text)
     return None
 
 
@@ -583,10 +655,10 @@ async def _store(reply: Reply, user_id: int, record: NewCertificate) -> int:
             user_id, record, max_active=settings.max_active_certificates
         )
     except AlreadyActiveForUser:
-        await reply.tr("register.already_registered")
+        await _refusal(reply, "mine", None)
         return END
     except AlreadyActiveElsewhere:
-        await reply.tr("register.active_elsewhere", phone=settings.customer_center)
+        await _refusal(reply, "elsewhere", None)
         return END
     except LimitReached:
         active = await store.active_certificates_of(user_id)
@@ -615,13 +687,104 @@ async def _error(
         values["date"] = format_date(
             info.not_before if isinstance(error, core.NotYetValid) else info.not_after, lang
         )
-        values["issuer"] = info.issuer_dn
+        values["issuer"] = issuer_name(info)
     text = context.catalog.text(lang, message_key(error), **values)
-    if isinstance(error, core.ExpiredCertificate):
-        hint = context.faq.answer_html("expired-or-invalid", lang)
-        if hint:
-            text += "\n\n" + context.catalog.text(lang, "register.reissue_hint", answer=Html(hint))
+    if isinstance(error, core.NotRegistrable):
+        await _refusal(reply, _refusal_kind(error), info, text=text, **values)
+        return
     await reply.say(Html(text))
+
+
+RefusalKind = Literal[
+    "expired",
+    "not_yet_valid",
+    "financial",
+    "unknown_issuer",
+    "untrusted_chain",
+    "other",
+    "mine",
+    "elsewhere",
+]
+# What to do next after each refusal (one line), and the FAQ entry that explains it.
+_REFUSAL_NEXT: dict[str, str] = {
+    "expired": "register.next_expired",
+    "not_yet_valid": "register.next_not_yet_valid",
+    "financial": "register.next_financial",
+    "unknown_issuer": "register.next_unknown_issuer",
+    "untrusted_chain": "register.next_untrusted_chain",
+    "other": "register.next_other",
+    "mine": "register.next_mine",
+    "elsewhere": "register.next_elsewhere",
+}
+_REFUSAL_FAQ: dict[str, str] = {
+    "expired": "renewal-vs-reissue",
+    "financial": "financial-vs-joint",
+    "unknown_issuer": "supported-issuers",
+}
+
+
+def _refusal_kind(error: core.NotRegistrable) -> RefusalKind:
+    kinds: list[tuple[type[core.NotRegistrable], RefusalKind]] = [
+        (core.ExpiredCertificate, "expired"),
+        (core.NotYetValid, "not_yet_valid"),
+        (core.FinancialCertificate, "financial"),
+        (core.UnknownIssuer, "unknown_issuer"),
+        (core.UntrustedChain, "untrusted_chain"),
+    ]
+    return next((kind for cls, kind in kinds if isinstance(error, cls)), "other")
+
+
+async def _refusal(
+    reply: Reply,
+    kind: RefusalKind,
+    info: core.CertificateInfo | None,
+    *,
+    text: str | None = None,
+    **values: object,
+) -> None:
+    """Why the certificate cannot be registered, what to do next in one line, and the next
+    buttons: the FAQ entry for it, if any, and [다른 인증서 등록]."""
+    context = reply.context
+    cat, lang = context.catalog, await language(reply.update, context)
+    values.setdefault("phone", context.settings.customer_center)
+    if info is not None:
+        values.setdefault("date", format_date(info.not_before, lang))
+    if text is None:
+        key = "register.already_registered" if kind == "mine" else "register.active_elsewhere"
+        text = cat.text(lang, key, **values)
+    text += "\n\n" + cat.text(lang, _REFUSAL_NEXT[kind], **values)
+    rows: list[list[tuple[str, str]]] = []
+    entry = context.faq.entry(_REFUSAL_FAQ.get(kind, ""))
+    if entry is not None:
+        title = entry.title.get(lang) or entry.title.get("ko") or entry.id
+        rows.append([("❔ " + title, cb.FaqEntry(entry.id).pack())])
+    if kind == "mine":
+        rows.append([(cat.text(lang, "faq.action_certs"), cb.Action("certs").pack())])
+    elif kind == "elsewhere":
+        rows.append([(cat.text(lang, "faq.action_contact"), cb.Action("contact").pack())])
+    rows.append([(cat.text(lang, "register.btn_other"), cb.Action("register").pack())])
+    await reply.say(Html(text), keyboard(rows))
+
+
+def _after_refusal(reply: Reply, user_id: int) -> int:
+    """The refused certificate is dropped; the next upload starts a new registration."""
+    reply.context.sessions.drop(user_id)
+    touch_flow(reply.context, FLOW)
+    return ASK_FILES
+
+
+def issuer_name(info: core.CertificateInfo) -> str:
+    """The issuer's organisation name (O=, else CN=), cleaned and cut: not the raw DN."""
+    try:
+        name = x509.load_der_x509_certificate(info.cert_der).issuer if info.cert_der else None
+    except ValueError:
+        name = None
+    for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME):
+        for attribute in name.get_attributes_for_oid(oid) if name is not None else []:
+            value = attribute.value if isinstance(attribute.value, str) else ""
+            if clean_text(value):
+                return display_name(value)
+    return display_name(info.issuer_dn)
 
 
 # ---- the builder ---------------------------------------------------------------------------

@@ -185,6 +185,16 @@ class Store:
         ) as cur:
             return await cur.fetchone() is not None
 
+    async def active_holder(self, issuer_key: str, serial_hex: str) -> int | None:
+        """The user for whom this certificate (issuer and serial) is active, if anyone."""
+        async with self.db.connection.execute(
+            "SELECT user_id FROM certificates WHERE issuer_key = ? AND serial_hex = ? "
+            "AND status = 'active'",
+            (issuer_key, serial_hex),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["user_id"]) if row is not None else None
+
     async def register_certificate(
         self, user_id: int, cert: NewCertificate, *, max_active: int
     ) -> RegisteredCertificate:

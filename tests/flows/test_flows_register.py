@@ -107,8 +107,8 @@ async def test_unusable_certificates_are_explained(
     assert needle in text
     assert "비밀번호를 입력" not in text
     if kwargs.get("expired"):
-        assert "재발급" in text  # the FAQ's answer for expired certificates
-    # The flow ended: a password-like text is now just a question for the FAQ.
+        assert "재발급" in text  # what to do next
+    # The refused certificate is gone: nothing kept in memory or stored.
     assert await bot.services.store.active_certificates_of(2007) == []
     assert len(bot.services.sessions) == 0
 
@@ -166,7 +166,9 @@ async def test_limit_reached_offers_release(bot: Any) -> None:
 async def test_certificate_active_for_another_user_is_refused_and_audited(bot: Any) -> None:
     gen = cert(name="공유")
     await register(bot.user(2012), gen)
-    replies = await register(bot.user(2013), gen)
+    other = bot.user(2013)
+    await other.ask("/register")
+    replies = await upload_pair(other, gen)  # refused before the password is asked
     assert "등록할 수 없어요" in plain(replies)
     assert "2012" not in plain(replies)
     events = [e["event"] for e in await bot.services.store.audit_events(2013)]
