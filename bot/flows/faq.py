@@ -73,35 +73,39 @@ async def send_answer(
     await say(update, context, Html(text), keyboard(rows))
 
 
-async def answer_text(update: Update, context: Context, *, mid_flow: bool = False) -> None:
-    """Match the user's text and reply with an answer, suggestions or the fallback."""
+async def answer_text(
+    update: Update, context: Context, *, mid_flow: bool = False, fallback: bool = True
+) -> str | None:
+    """Match the user's text and reply with an answer, suggestions or the fallback; returns the
+    decision ("secret" for a deleted secret). With `fallback=False` (a step inside a flow that
+    re-prompts instead) nothing is said or logged when the FAQ cannot place the text."""
     svc = services(context)
     message = update.effective_message
     user = update.effective_user
     if message is None or not message.text:
-        return
+        return None
     if looks_like_secret(message.text):
         deleted = await delete_user_message(update)
         key = "common.secret_deleted" if deleted else "common.secret_not_deleted"
         await say(update, context, svc.catalog.text(await language(update, context), key))
-        return
+        return "secret"
     ui_lang = await language(update, context)
     result = svc.faq.match(message.text, ui_lang)
     # Answer in the language of the question; the chat's language setting stays as chosen.
     lang = result.lang if result.lang in ("ko", "en") else ui_lang
     cat = svc.catalog
-    if result.decision in ("suggest", "fallback"):
+    if result.decision == "suggest" or (result.decision == "fallback" and fallback):
         await svc.store.log_faq_query(
             user.id if user else None, message.text, result.decision, result.entry_id, result.score
         )
     if result.decision == "smalltalk" and result.entry_id:
         await small_talk(update, context, result.entry_id, lang, mid_flow=mid_flow)
-        return
+        return result.decision
     if result.decision == "answer" and result.entry_id:
         entry = svc.faq.entry(result.entry_id)
         if entry is not None:
             await send_answer(update, context, entry, mid_flow=mid_flow, lang=lang)
-            return
+            return result.decision
     if result.decision == "suggest" and result.suggestions:
         rows = []
         for entry_id in result.suggestions[:3]:
@@ -109,8 +113,11 @@ async def answer_text(update: Update, context: Context, *, mid_flow: bool = Fals
             if entry is not None:
                 rows.append([(_title(entry, lang), cb.FaqEntry(entry.id).pack())])
         await say(update, context, cat.text(lang, "faq.suggest"), keyboard(rows))
-        return
-    await say(update, context, cat.text(lang, "faq.fallback", phone=svc.settings.customer_center))
+        return result.decision
+    if fallback:
+        phone = svc.settings.customer_center
+        await say(update, context, cat.text(lang, "faq.fallback", phone=phone))
+    return "fallback"
 
 
 SMALL_TALK = {

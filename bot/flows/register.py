@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from telegram import Document, Update
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
@@ -28,6 +28,7 @@ from bot.flows.common import (
     Context,
     Handler,
     Reply,
+    Step,
     answer_query,
     answer_stale,
     delete_user_message,
@@ -53,6 +54,7 @@ from bot.store.records import issuer_key
 from bot.store.repository import NewCertificate
 from bot.texts import Html
 from bot.vault import AwaitingFiles, AwaitingPassword, Unlocked, Verified
+from bot.webapp.links import webapp_button
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +116,22 @@ async def start(update: Update, context: Context) -> int:
         return end_flow(update, context)
     touch_flow(context, FLOW)
     context.sessions.restart(user.id)
-    await reply.tr("register.ask_files")
+    await _ask_files(reply)
     return ASK_FILES
+
+
+async def _ask_files(reply: Reply, key: str = "register.ask_files") -> None:
+    """The file prompt with its buttons: the phone-only answer and, when the Mini App is
+    served, [이 기기에서 안전하게 등록] (the key never leaves the phone)."""
+    lang = await language(reply.update, reply.context)
+    cat = reply.context.catalog
+    rows: list[list[InlineKeyboardButton]] = []
+    webapp = webapp_button(reply.context.settings, cat, lang)
+    if webapp is not None:
+        rows.append([webapp])
+    phone = cb.FaqEntry("phone-only").pack()
+    rows.append([InlineKeyboardButton(cat.text(lang, "register.btn_phone_only"), callback_data=phone)])
+    await reply.say(cat.text(lang, key), InlineKeyboardMarkup(rows))
 
 
 @step
@@ -210,7 +226,7 @@ async def receive_identity(update: Update, context: Context) -> int | None:
     if outcome == "mismatch":
         return await _wrong(reply, user.id, phase.bundle.info.fingerprint_sha256, "identity")
     context.sessions.move(user.id, Verified(phase.bundle))
-    return await _ask_confirm(reply, phase.bundle)
+    return await _ask_confirm(reply, phase.bundle, passed="register.passed_identity")
 
 
 @step
@@ -277,6 +293,21 @@ def _is_question(update: Update) -> bool:
     return message is not None and cannot_be_password(message.text or "")
 
 
+def _text_at(state: int) -> Step[Any]:
+    """Text typed at a step that expects files, a choice or a button: a question gets the
+    FAQ's answer and then the step's prompt again (with its buttons); anything the FAQ cannot
+    place ("1", "네", a name) gets only the step's own prompt, not the out-of-scope apology."""
+
+    @step
+    async def question(update: Update, context: Context) -> int | None:
+        touch_flow(context, FLOW)
+        await faq.answer_text(update, context, mid_flow=True, fallback=False)
+        await _reprompt(Reply(update, context), state)
+        return None
+
+    return question
+
+
 async def _question_at(state: int, update: Update, context: Context) -> int | None:
     """A question typed inside the flow: the FAQ's answer, then the step's prompt again."""
     touch_flow(context, FLOW)
@@ -294,6 +325,12 @@ async def _reprompt(reply: Reply, state: int) -> None:
         await reply.tr("register.protected_pfx" if pfx else "register.ask_password")
     elif state == ASK_IDENTITY:
         await reply.tr("register.ask_identity")
+    elif state == ASK_FILES:
+        await _ask_files(reply, "register.reprompt_files")
+    elif state == CHOOSE_CERT and isinstance(phase, AwaitingFiles) and phase.bundles:
+        await _offer_choice(reply, phase.bundles, reprompt=True)
+    elif state == CONFIRM and isinstance(phase, Verified):
+        await _ask_confirm(reply, phase.bundle, passed="register.passed_earlier")
 
 
 async def _at_limit(reply: Reply, user_id: int) -> bool:
@@ -392,16 +429,17 @@ async def _ask_pfx_password(reply: Reply, user_id: int, pfx: bytes) -> int:
     return ASK_PASSWORD
 
 
-async def _offer_choice(reply: Reply, bundles: Sequence[core.CertificateBundle]) -> None:
+async def _offer_choice(
+    reply: Reply, bundles: Sequence[core.CertificateBundle], *, reprompt: bool = False
+) -> None:
     lang = await language(reply.update, reply.context)
     cat = reply.context.catalog
     rows = [
         [(short_label(cat, lang, "register.choice_label", b.info), cb.RegisterPick.of(i, b).pack())]
         for i, b in enumerate(bundles[:10])
     ]
-    await reply.say(
-        cat.text(lang, "register.choose_certificate", count=len(bundles)), keyboard(rows)
-    )
+    key = "register.reprompt_choice" if reprompt else "register.choose_certificate"
+    await reply.say(cat.text(lang, key, count=len(bundles)), keyboard(rows))
 
 
 async def _present(reply: Reply, user_id: int, bundle: core.CertificateBundle) -> int:
@@ -602,7 +640,10 @@ async def _files_lost(reply: Reply, user_id: int) -> int:
     return ASK_FILES
 
 
-async def _ask_confirm(reply: Reply, bundle: core.CertificateBundle) -> int:
+async def _ask_confirm(
+    reply: Reply, bundle: core.CertificateBundle, *, passed: str = "register.passed_password"
+) -> int:
+    """The summary with [등록] [취소], after the line naming the check that just passed."""
     lang = await language(reply.update, reply.context)
     cat = reply.context.catalog
     text = summary(cat, lang, bundle.info, reply.context.clock.now())
@@ -613,7 +654,9 @@ async def _ask_confirm(reply: Reply, bundle: core.CertificateBundle) -> int:
         cb.RegisterCancel(),
     )
     sent = await reply.say(
-        cat.text(lang, "register.confirm", summary=Html(text)), buttons, protect=True
+        cat.text(lang, "register.confirm", passed=cat.text(lang, passed), summary=Html(text)),
+        buttons,
+        protect=True,
     )
     if sent is not None and reply.context.user_data is not None:
         # Where the open [등록] is (ids only): the next /register closes it.
@@ -796,17 +839,16 @@ def entry_points() -> list[Handler]:
 
 def states() -> dict[object, list[Handler]]:
     text = filters.TEXT & ~filters.COMMAND
-    question = faq.mid_flow_question(FLOW)
     return {
         ASK_FILES: [
             MessageHandler(filters.Document.ALL, receive_file),
-            MessageHandler(text, question),
+            MessageHandler(text, _text_at(ASK_FILES)),
             MessageHandler(~filters.COMMAND, stray),
         ],
         CHOOSE_CERT: [
             CallbackQueryHandler(pick, pattern=cb.RegisterPick.pattern()),
             MessageHandler(filters.Document.ALL, receive_file),
-            MessageHandler(text, question),
+            MessageHandler(text, _text_at(CHOOSE_CERT)),
         ],
         ASK_PASSWORD: [
             MessageHandler(text, receive_password),
@@ -819,6 +861,6 @@ def states() -> dict[object, list[Handler]]:
         CONFIRM: [
             CallbackQueryHandler(confirm, pattern=cb.RegisterConfirm.pattern()),
             CallbackQueryHandler(cancel_button, pattern=cb.RegisterCancel.pattern()),
-            MessageHandler(text, question),
+            MessageHandler(text, _text_at(CONFIRM)),
         ],
     }

@@ -9,7 +9,9 @@ from tests.support import plain, rendered, upload_pair
 
 
 async def _to_confirm(user: Any, gen: Any) -> Any:
-    await user.ask("/register")
+    replies = await user.ask("/register")
+    if any("새로 시작" in label for m in replies for label in m.labels):
+        await user.tap("새로 시작")  # a registration is open: start anew, as the user chose
     await upload_pair(user, gen)
     await user.ask(PASSWORD)
     message = user.last
