@@ -9,7 +9,8 @@ from __future__ import annotations
 from bot.certs import CertificateError, inspect_certificate
 from bot.store import AlreadyActiveElsewhere, AlreadyActiveForUser, LimitReached, Store
 from bot.store.repository import NewCertificate
-from bot.webapp.backend import Outcome
+from bot.webapp.backend import LockKind, Outcome
+from bot.webapp.initdata import WebAppUser
 
 __all__ = ["StoreBackend"]
 
@@ -29,7 +30,8 @@ class StoreBackend:
                 pass
         return scopes
 
-    async def register(self, user_id: int, cert_der: bytes) -> Outcome:
+    async def register(self, user: WebAppUser, cert_der: bytes) -> Outcome:
+        user_id = user.id
         state = await self.store.lock_state(self._scopes(user_id, cert_der))
         if state.locked_until is not None:
             return Outcome(False, "locked", {"until": state.locked_until.isoformat()})
@@ -39,23 +41,7 @@ class StoreBackend:
             return Outcome(False, exc.code)
         if info.expired:
             return Outcome(False, "expired", {"date": info.not_after.date().isoformat()})
-        record = NewCertificate(
-            issuer_dn=info.issuer_dn,
-            serial_hex=info.serial_hex,
-            subject_dn=info.subject_dn,
-            owner_name=info.owner_name,
-            ca=info.ca,
-            policy_oid=info.policy_oid,
-            holder_type=info.holder_type,
-            usage=info.usage,
-            usage_purpose_ko=info.usage_purpose_ko,
-            usage_purpose_en=info.usage_purpose_en,
-            not_before=info.not_before,
-            not_after=info.not_after,
-            fingerprint_sha256=info.fingerprint_sha256,
-            key_format="webapp",
-            cert_der=cert_der,
-        )
+        record = NewCertificate.of(info, key_format="webapp", cert_der=cert_der)
         try:
             await self.store.register_certificate(user_id, record, max_active=self.max_active)
         except AlreadyActiveForUser:
@@ -66,9 +52,11 @@ class StoreBackend:
             return Outcome(False, "limit_reached")
         return Outcome(True, "registered", {"owner": info.owner_name})
 
-    async def lock(self, user_id: int, cert_der: bytes | None) -> Outcome:
-        state = await self.store.record_password_failure(
-            self._scopes(user_id, cert_der), max_attempts=1, lock_minutes=self.lock_minutes
+    async def lock(
+        self, user: WebAppUser, cert_der: bytes | None, kind: LockKind = "password"
+    ) -> Outcome:
+        state = await self.store.record_attempt_failure(
+            self._scopes(user.id, cert_der), max_attempts=1, lock_minutes=self.lock_minutes
         )
         until = state.locked_until.isoformat() if state.locked_until else ""
         return Outcome(True, "locked", {"until": until})
