@@ -19,7 +19,8 @@ from playwright.async_api import async_playwright
 
 from bot.certs.testgen import generate_test_certificate
 from bot.webapp import WebAppServer, chat_page_url, create_app
-from bot.webapp.backend import Outcome
+from bot.webapp.backend import LockKind, Outcome
+from bot.webapp.initdata import WebAppUser
 from bot.webapp.server import STATIC_FILES
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,10 +53,12 @@ MEASURE = """async ([cert, key, password, runs]) => {
 
 
 class _NoBackend:
-    async def register(self, user_id: int, cert_der: bytes) -> Outcome:
+    async def register(self, user: WebAppUser, cert_der: bytes) -> Outcome:
         return Outcome(True, "registered")
 
-    async def lock(self, user_id: int, cert_der: bytes | None) -> Outcome:
+    async def lock(
+        self, user: WebAppUser, cert_der: bytes | None, kind: LockKind = "password"
+    ) -> Outcome:
         return Outcome(True, "locked")
 
 

@@ -184,15 +184,54 @@ async def start_background(app: KcertApplication) -> None:
 
 
 async def startup(app: KcertApplication) -> None:
-    """initialize + start (+ post_init work) without polling: tests and chat mode use this."""
+    """initialize + start (+ post_init work) without polling: tests and chat mode use this.
+    With WEBAPP_URL set, the Mini App's web server starts too (on WEBAPP_LISTEN:WEBAPP_PORT)."""
     await app.initialize()
     await app.services.keywork.warm()
     await start_background(app)
     await app.start()
+    await start_webapp(app)
+
+
+async def start_webapp(app: KcertApplication) -> None:
+    """Serve the Mini App page and API for this application (nothing when WEBAPP_URL is unset).
+
+    Its own aiohttp server on WEBAPP_LISTEN:WEBAPP_PORT, in webhook mode too (PTB's webhook
+    server is tornado's and serves one path): put both behind the TLS proxy."""
+    settings = app.services.settings
+    if not settings.webapp_url or app.webapp is not None:
+        return
+    from bot.webapp.policy_backend import PolicyBackend
+    from bot.webapp.server import WebAppServer, create_app
+
+    web = create_app(
+        settings.bot_token,
+        PolicyBackend(app),
+        require_identity=settings.require_identity_check,
+        max_attempts=settings.password_max_attempts,
+    )
+    server = WebAppServer(web, settings.webapp_listen, settings.webapp_port)
+    try:
+        await server.start()
+    except OSError as error:
+        await server.stop()
+        raise SettingsError(
+            f"Invalid setting WEBAPP_PORT: cannot listen on {settings.webapp_listen}:"
+            f"{settings.webapp_port} ({error.strerror or type(error).__name__})"
+        ) from None
+    app.webapp = server
+    log.info("Mini App on %s (public URL %s)", server.base_url, settings.webapp_url)
+
+
+async def stop_webapp(app: KcertApplication) -> None:
+    server, app.webapp = app.webapp, None
+    if server is not None:
+        await server.stop()
 
 
 async def shutdown(app: KcertApplication) -> None:
-    """Stop polling, flush persistence, close the store."""
+    """Stop the Mini App and polling, flush persistence, close the store."""
+    await stop_webapp(app)
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
@@ -232,6 +271,7 @@ def check_webhook_settings(settings: Settings) -> None:
 async def close_after_failed_start(app: KcertApplication) -> None:
     """Undo a start-up that failed half-way; never raises (the first error is the one to show)."""
     try:
+        await stop_webapp(app)
         if app.running:
             await app.stop()
         await app.shutdown()

@@ -64,6 +64,9 @@ def cmd_run(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
+    except SettingsError as error:  # e.g. WEBAPP_PORT already in use
+        print(error, file=sys.stderr)
+        return 2
     except (NetworkError, OSError) as error:
         print(
             redact(

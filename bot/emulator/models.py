@@ -16,6 +16,7 @@ class Button:
     text: str
     callback_data: str | None = None
     url: str | None = None
+    web_app_url: str | None = None  # a web_app button: Telegram opens this page in the app
 
 
 @dataclass(frozen=True)

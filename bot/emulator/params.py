@@ -100,6 +100,9 @@ def scope_key(scope: Any) -> str:
     return json.dumps(scope, sort_keys=True)
 
 
+_WEB_APP_SCHEMES = ("https://", "http://127.0.0.1", "http://localhost")
+
+
 def inline_button(button: Any) -> dict[str, Any]:
     """One validated inline keyboard button, or the error Telegram gives for it."""
     if not isinstance(button, dict) or not isinstance(button.get("text"), str):
@@ -113,6 +116,14 @@ def inline_button(button: Any) -> dict[str, Any]:
     elif "url" in button:
         if not isinstance(button["url"], str) or not button["url"]:
             raise bad("BUTTON_URL_INVALID")
+    elif "web_app" in button:
+        web_app = button["web_app"]
+        url = web_app.get("url") if isinstance(web_app, dict) else None
+        if not isinstance(url, str) or not url.startswith(_WEB_APP_SCHEMES):
+            # Telegram: HTTPS only; the emulator also takes a page on this machine (make chat).
+            raise bad(
+                f"inline keyboard button Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+            )
     elif not any(key != "text" for key in button):
         raise bad(
             "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"

@@ -86,7 +86,16 @@ class BotRecord:
             self.plain = self.source
         rows = (self.markup or {}).get("inline_keyboard", [])
         self.buttons = [
-            [Button(b["text"], b.get("callback_data"), b.get("url")) for b in row] for row in rows
+            [
+                Button(
+                    b["text"],
+                    b.get("callback_data"),
+                    b.get("url"),
+                    (b.get("web_app") or {}).get("url"),
+                )
+                for b in row
+            ]
+            for row in rows
         ]
 
     def set_content(

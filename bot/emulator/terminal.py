@@ -11,6 +11,7 @@ import contextlib
 import mimetypes
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -62,7 +63,14 @@ class _LineReader:
 class _Transcript:
     """Prints what changed in the chat since the last print, in the order it happened."""
 
-    def __init__(self, emulator: BotApiEmulator, user: ScriptedUser, out: TextIO) -> None:
+    def __init__(
+        self,
+        emulator: BotApiEmulator,
+        user: ScriptedUser,
+        out: TextIO,
+        open_web_app: Callable[[str], str] | None = None,
+    ) -> None:
+        self._open = open_web_app or user.web_app_link
         self._emulator = emulator
         self._user = user
         self._out = out
@@ -103,8 +111,10 @@ class _Transcript:
             if edited and unchanged_text:
                 # Only the buttons changed (usually: closed after a press). Reprinting the
                 # whole message would bury the conversation; show just the new buttons.
-                return render_buttons(message, numbered=numbered)
-            return render_message(message, numbered=numbered, edited=edited)
+                return render_buttons(message, numbered=numbered, open_web_app=self._open)
+            return render_message(
+                message, numbered=numbered, edited=edited, open_web_app=self._open
+            )
         if event.kind == "user_deleted":
             return [
                 f"🗑 (봇이 메시지를 삭제했습니다 / the bot deleted your message #{event.message_id})"
@@ -128,7 +138,13 @@ def pressable(user: ScriptedUser) -> BotMessage | None:
     return None
 
 
-def render_message(message: BotMessage, *, numbered: bool, edited: bool = False) -> list[str]:
+def render_message(
+    message: BotMessage,
+    *,
+    numbered: bool,
+    edited: bool = False,
+    open_web_app: Callable[[str], str] | None = None,
+) -> list[str]:
     """A bot message as terminal lines: text, attachment, then buttons."""
     marker = "(수정됨/edited) " if edited else ""
     body = message.plain.strip("\n").splitlines()
@@ -137,21 +153,29 @@ def render_message(message: BotMessage, *, numbered: bool, edited: bool = False)
         body.append(f"📎 {doc.file_name or 'document'} ({doc.file_size:,} bytes)")
     body = body or [""]
     lines = [f"🤖 {marker}{body[0]}"] + [f"{_INDENT}{line}" for line in body[1:]]
-    return lines + render_buttons(message, numbered=numbered)
+    return lines + render_buttons(message, numbered=numbered, open_web_app=open_web_app)
 
 
-def render_buttons(message: BotMessage, *, numbered: bool) -> list[str]:
-    """The message's inline keyboard: numbered when typing a number presses it."""
+def render_buttons(
+    message: BotMessage, *, numbered: bool, open_web_app: Callable[[str], str] | None = None
+) -> list[str]:
+    """The message's inline keyboard: numbered when typing a number presses it. A web_app
+    button is a line of its own with the page's URL (`open_web_app` adds the signed initData
+    Telegram would pass): a terminal cannot open the page, a browser can."""
     lines: list[str] = []
+    pages: list[str] = []
     number = 0
     for row in message.buttons:
         cells = []
         for button in row:
             number += 1
             label = f"{button.text} ↗ {button.url}" if button.url else button.text
+            if button.web_app_url:
+                url = open_web_app(button.web_app_url) if open_web_app else button.web_app_url
+                pages.append(f"{_INDENT}🌐 {button.text}: {url}")
             cells.append(f"[{number}] {label}" if numbered else f"[{label}]")
         lines.append(_INDENT + "  ".join(cells))
-    return lines
+    return lines + pages
 
 
 async def _settle(emulator: BotApiEmulator, out: TextIO, quiet: float, timeout: float) -> None:
@@ -163,7 +187,9 @@ async def _settle(emulator: BotApiEmulator, out: TextIO, quiet: float, timeout: 
         )
 
 
-async def _act(line: str, user: ScriptedUser, out: TextIO) -> bool:
+async def _act(
+    line: str, user: ScriptedUser, out: TextIO, open_web_app: Callable[[str], str]
+) -> bool:
     """Perform one input line; False when nothing was sent (a local error was printed)."""
     if line == "/file" or line.startswith("/file "):
         raw = line.removeprefix("/file").strip().strip("'\"")
@@ -185,6 +211,9 @@ async def _act(line: str, user: ScriptedUser, out: TextIO) -> bool:
         index = int(line) - 1
         if target is not None and 0 <= index < len(buttons):
             button = buttons[index]
+            if button.web_app_url:  # the page opens in a browser, nothing is sent to the bot
+                out.write(f"🌐 {open_web_app(button.web_app_url)}\n")
+                return False
             if button.callback_data is None:
                 out.write(f"🔗 {button.url}\n")  # a URL button opens a link, nothing to send
                 return False
@@ -204,6 +233,8 @@ async def run_terminal(
     interactive: bool | None = None,
     quiet: float = 0.15,
     timeout: float = 30.0,
+    open_web_app: Callable[[str], str] | None = None,
+    banner: str = "",
 ) -> int:
     """Chat with the bot as `user` until /quit or end of input; returns the exit status 0.
 
@@ -214,9 +245,12 @@ async def run_terminal(
     if interactive is None:
         interactive = stdin.isatty()
     reader = _LineReader(stdin)
-    transcript = _Transcript(emulator, user, stdout)
+    opener = open_web_app or user.web_app_link
+    transcript = _Transcript(emulator, user, stdout, opener)
     if interactive:
         stdout.write(_HELP.format(user_id=user.user_id) + "\n")
+    if banner:
+        stdout.write(banner + "\n")
     await _settle(emulator, stdout, quiet, timeout)
     transcript.show()
     while True:
@@ -240,7 +274,7 @@ async def run_terminal(
             continue
         if action == "/quit":
             return 0
-        if await _act(action, user, stdout):
+        if await _act(action, user, stdout, opener):
             await _settle(emulator, stdout, quiet, timeout)
         transcript.show()
 

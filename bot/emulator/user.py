@@ -7,9 +7,14 @@ back what the bot did to the chat: messages as they are now, deletions, callback
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 from .markup import utf16_len
 from .models import BotMessage, Button, CallbackAnswer, ChatEvent, UserMessage
@@ -117,12 +122,43 @@ class ScriptedUser:
             if button is None:
                 continue
             if button.callback_data is None:
-                raise LookupError(f"button {label!r} is not a callback button ({button.url})")
+                target = button.url or button.web_app_url
+                raise LookupError(f"button {label!r} is not a callback button ({target})")
             return self._emulator.send_callback_query(
                 self.user_id, button.callback_data, message.message_id
             )
         available = [f"#{m.message_id}: {m.labels}" for m in candidates] or ["(no buttons)"]
         raise LookupError(f"no button {label!r}; available: {'; '.join(available)}")
+
+    def web_app_url(self, label: str) -> str:
+        """The page URL of the web_app button labelled `label` (newest visible message first)."""
+        for message in reversed(self.visible):
+            button = _find_button(message, label) if message.buttons else None
+            if button is not None and button.web_app_url:
+                return button.web_app_url
+        raise LookupError(f"no web_app button {label!r}")
+
+    def open_web_app(self, label: str) -> str:
+        """What Telegram opens for the button: its URL with initData signed for this user
+        (HMAC-SHA256 with key HMAC("WebAppData", token), as core.telegram.org specifies)."""
+        return self.web_app_link(self.web_app_url(label))
+
+    def web_app_link(self, url: str) -> str:
+        user = self._emulator.chat(self.chat_id).user_json
+        fields = {
+            "auth_date": str(int(time.time())),
+            "query_id": f"EMU{self.user_id}",
+            "user": json.dumps(
+                {k: user[k] for k in ("id", "first_name", "language_code") if k in user},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ),
+        }
+        check = "\n".join(f"{k}={fields[k]}" for k in sorted(fields)).encode()
+        secret = hmac.new(b"WebAppData", self._emulator.token.encode(), hashlib.sha256).digest()
+        fields["hash"] = hmac.new(secret, check, hashlib.sha256).hexdigest()
+        data = quote(urlencode(fields), safe="")
+        return f"{url}#tgWebAppData={data}&tgWebAppVersion=7.0&tgWebAppPlatform=emulator"
 
     async def press_data(self, callback_data: str, *, message_id: int) -> str:
         """Send a callback query with arbitrary data: forged or stale presses."""

@@ -105,6 +105,7 @@ class KcertApplication(
     """The PTB Application plus our services (Application itself uses __slots__)."""
 
     services: Services
+    webapp: Any = None  # the Mini App's WebAppServer while it runs (bot.app starts it)
 
 
 CONTEXT_TYPES = ContextTypes(context=Context, user_data=dict, chat_data=dict, bot_data=dict)

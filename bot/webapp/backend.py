@@ -1,16 +1,20 @@
 """What the server asks of the bot: register a proven certificate, lock after wrong passwords.
 
-The integrator plugs in the real policy (trust anchors, expiry, limits, one user per
-certificate, the chat confirmation); `bot.webapp.store_backend` is the small adapter the tests use.
+`bot.webapp.policy_backend.PolicyBackend` is the real policy (the chat flow's checks, locks and
+confirmation); `bot.webapp.store_backend` is the small adapter the server's unit tests use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
-__all__ = ["Outcome", "RegistrationBackend"]
+from bot.webapp.initdata import WebAppUser
+
+__all__ = ["LockKind", "Outcome", "RegistrationBackend"]
+
+LockKind = Literal["password", "identity"]
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,12 @@ class Outcome:
 
 
 class RegistrationBackend(Protocol):
-    async def register(self, user_id: int, cert_der: bytes) -> Outcome:
+    async def register(self, user: WebAppUser, cert_der: bytes) -> Outcome:
         """Register a certificate whose key the user has just proven to hold."""
         ...
 
-    async def lock(self, user_id: int, cert_der: bytes | None) -> Outcome:
+    async def lock(
+        self, user: WebAppUser, cert_der: bytes | None, kind: LockKind = "password"
+    ) -> Outcome:
         """Too many wrong passwords (or identity numbers) on the page: lock like the chat flow."""
         ...

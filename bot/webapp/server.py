@@ -210,15 +210,15 @@ def create_app(
         cert_der = _b64(body.get("certificate"), limit=MAX_CERT_BYTES)
         random_num: bytes | None = None
         number = ""
+        matched = False
         try:
             if body.get("random") is not None:
                 random_num = _b64(body.get("random"), limit=256)
             number = _text(body, "identityNumber", 40)
-            try:
-                _verify_identity(cert_der, random_num, number)
-                matched = True
-            except IdentityMismatch:
-                matched = False
+            _verify_identity(cert_der, random_num, number)
+            matched = True
+        except IdentityMismatch:
+            pass
         except InvalidIdentityNumber:
             raise Refusal("identity_invalid_number") from None
         except IdentityCheckUnavailable:
@@ -237,7 +237,7 @@ def create_app(
         if failures >= max_attempts:
             identity_failures.pop(user.id, None)
             book.drop(challenge.id)
-            outcome = await backend.lock(user.id, cert_der)
+            outcome = await backend.lock(user, cert_der, "identity")
             raise Refusal("identity_locked", 423, **dict(outcome.details))
         raise Refusal("identity_mismatch", remaining=str(max_attempts - failures))
 
@@ -261,7 +261,7 @@ def create_app(
             raise Refusal("bad_signature") from None
         if require_identity and challenge.identity_fingerprint != _fingerprint(cert_der):
             raise Refusal("identity_required", 403)
-        outcome = await backend.register(user.id, cert_der)
+        outcome = await backend.register(user, cert_der)
         return _outcome(outcome)
 
     async def lock(
@@ -270,7 +270,7 @@ def create_app(
         cert_der = None
         if body.get("certificate") is not None:
             cert_der = _b64(body.get("certificate"), limit=MAX_CERT_BYTES)
-        return _outcome(await backend.lock(user.id, cert_der))
+        return _outcome(await backend.lock(user, cert_der, "password"))
 
     async def page(request: web.Request) -> web.Response:
         html = (static / "index.html").read_bytes()

@@ -9,7 +9,8 @@ from __future__ import annotations
 from bot.certs import CertificateError, inspect_certificate
 from bot.store import AlreadyActiveElsewhere, AlreadyActiveForUser, LimitReached, Store
 from bot.store.repository import NewCertificate
-from bot.webapp.backend import Outcome
+from bot.webapp.backend import LockKind, Outcome
+from bot.webapp.initdata import WebAppUser
 
 __all__ = ["StoreBackend"]
 
@@ -29,7 +30,8 @@ class StoreBackend:
                 pass
         return scopes
 
-    async def register(self, user_id: int, cert_der: bytes) -> Outcome:
+    async def register(self, user: WebAppUser, cert_der: bytes) -> Outcome:
+        user_id = user.id
         state = await self.store.lock_state(self._scopes(user_id, cert_der))
         if state.locked_until is not None:
             return Outcome(False, "locked", {"until": state.locked_until.isoformat()})
@@ -50,15 +52,11 @@ class StoreBackend:
             return Outcome(False, "limit_reached")
         return Outcome(True, "registered", {"owner": info.owner_name})
 
-    async def lock(self, user_id: int, cert_der: bytes | None) -> Outcome:
-        certificate = f"user:{user_id}"
-        if cert_der is not None:
-            try:
-                certificate = inspect_certificate(cert_der).fingerprint_sha256
-            except CertificateError:
-                pass
-        state = await self.store.record_wrong_password(
-            user_id, certificate, max_attempts=1, lock_minutes=self.lock_minutes
+    async def lock(
+        self, user: WebAppUser, cert_der: bytes | None, kind: LockKind = "password"
+    ) -> Outcome:
+        state = await self.store.record_attempt_failure(
+            self._scopes(user.id, cert_der), max_attempts=1, lock_minutes=self.lock_minutes
         )
         until = state.locked_until.isoformat() if state.locked_until else ""
         return Outcome(True, "locked", {"until": until})

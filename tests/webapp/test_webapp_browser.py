@@ -1,4 +1,6 @@
-"""End to end in headless Chromium: the real page, real files, the server, a real SQLite store.
+"""End to end in headless Chromium: the real page and files, the real Application on the
+emulator with WEBAPP_URL set (its Mini App server, PolicyBackend, a real SQLite file), and the
+chat, where the scripted user reads the bot's confirmation.
 
 Every request the page makes is recorded: none may carry the key file, the decrypted key or
 the password, and R with the identity number may go only to /api/identity.
@@ -7,18 +9,20 @@ the password, and R with the identity number may go only to /api/identity.
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN
 from webapp_support import PASSWORD, make_cert, pfx_openssl_pbes2
 
 from bot.certs.testgen import GeneratedCertificate
-from bot.store import Store
-from bot.webapp import WebAppServer, chat_page_url, create_app
-from bot.webapp.store_backend import StoreBackend
+from bot.emulator import ScriptedUser
+from bot.flows.common import format_time
+from bot.webapp.policy_backend import lock_id
+from tests.conftest import BotHarness
+from tests.support import says
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,21 +54,42 @@ async def browser() -> AsyncIterator[object]:
         await chromium.close()
 
 
-async def serve(store: Store, *, require_identity: bool) -> WebAppServer:
-    app = create_app(TOKEN, StoreBackend(store), require_identity=require_identity)
-    server = WebAppServer(app, "127.0.0.1", 0)
-    await server.start()
-    return server
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-async def open_page(browser: object, server: WebAppServer, user_id: int) -> tuple[object, Recorded]:
+async def serve(bot_factory: Callable[..., object], *, require_identity: bool) -> BotHarness:
+    """The real bot with WEBAPP_URL set: startup() serves the Mini App with the policy."""
+    port = free_port()
+    harness = await bot_factory(  # type: ignore[misc]
+        webapp_url=f"http://127.0.0.1:{port}",
+        webapp_port=port,
+        require_identity_check=require_identity,
+    )
+    assert harness.app is not None and harness.app.webapp is not None
+    return harness  # type: ignore[no-any-return]
+
+
+async def open_page(
+    browser: object, harness: BotHarness, user_id: int
+) -> tuple[object, Recorded, ScriptedUser]:
+    """The user's chat, and the page opened as Telegram opens the web_app button."""
+    user = harness.user(user_id)
     recorded = Recorded()
     page = await browser.new_page()  # type: ignore[attr-defined]
     page.on("request", lambda r: recorded.requests.append((r.url, r.post_data_buffer or b"")))
     page.on("console", lambda m: recorded.console.append(m.text))
-    await page.goto(chat_page_url(server.base_url, TOKEN, user_id))
+    await page.goto(user.web_app_link(harness.settings.webapp_url + "/"))
     await page.wait_for_selector("body[data-ready='1']")
-    return page, recorded
+    return page, recorded, user
+
+
+async def confirmed(user: ScriptedUser) -> str:
+    """The bot's confirmation in the chat (the flow's register.done after the summary)."""
+    await user.wait_until(lambda: any("등록 완료" in m.plain for m in user.messages))
+    return next(m.plain for m in user.messages if "등록 완료" in m.plain)
 
 
 def write_pair(tmp_path: Path, gen: GeneratedCertificate) -> list[str]:
@@ -93,22 +118,20 @@ def assert_no_leak(recorded: Recorded, forbidden: list[bytes]) -> None:
 
 
 async def test_register_with_identity_check_in_chromium(
-    browser: object, store: Store, tmp_path: Path
+    browser: object, bot_factory: Callable[..., object], tmp_path: Path
 ) -> None:
     expect = playwright_api.expect
     gen = make_cert()
     assert gen.random_num is not None and gen.identity_number is not None
-    server = await serve(store, require_identity=True)
-    try:
-        page, recorded = await open_page(browser, server, 2001)
-        await page.set_input_files("#files", write_pair(tmp_path, gen))  # type: ignore[attr-defined]
-        await page.fill("#password", gen.password)  # type: ignore[attr-defined]
-        await page.fill("#identity-number", gen.identity_number)  # type: ignore[attr-defined]
-        await page.click("#submit")  # type: ignore[attr-defined]
-        await expect(page.locator("#status.ok")).to_contain_text("등록했어요")  # type: ignore[attr-defined]
-    finally:
-        await server.stop()
-    [active] = await store.active_certificates_of(2001)
+    harness = await serve(bot_factory, require_identity=True)
+    page, recorded, user = await open_page(browser, harness, 2001)
+    await page.set_input_files("#files", write_pair(tmp_path, gen))  # type: ignore[attr-defined]
+    await page.fill("#password", gen.password)  # type: ignore[attr-defined]
+    await page.fill("#identity-number", gen.identity_number)  # type: ignore[attr-defined]
+    await page.click("#submit")  # type: ignore[attr-defined]
+    await expect(page.locator("#status.ok")).to_contain_text("등록했어요")  # type: ignore[attr-defined]
+    assert gen.info.owner_name in await confirmed(user)
+    [active] = await harness.services.store.active_certificates_of(2001)
     assert active.fingerprint_sha256 == gen.info.fingerprint_sha256
     assert_no_leak(recorded, secrets_of(gen, gen.password))
     identity_only = [base64.b64encode(gen.random_num), gen.identity_number.encode()]
@@ -121,33 +144,43 @@ async def test_register_with_identity_check_in_chromium(
 
 
 async def test_wrong_password_then_lock_in_chromium(
-    browser: object, store: Store, tmp_path: Path
+    browser: object, bot_factory: Callable[..., object], tmp_path: Path
 ) -> None:
     expect = playwright_api.expect
     gen = make_cert(fmt="pbes2-seed")
-    server = await serve(store, require_identity=False)
-    try:
-        page, recorded = await open_page(browser, server, 2002)
-        await page.set_input_files("#files", write_pair(tmp_path, gen))  # type: ignore[attr-defined]
-        status = page.locator("#status.error")  # type: ignore[attr-defined]
-        for attempt in range(1, 6):
-            await page.fill("#password", f"wrong-{attempt}")  # type: ignore[attr-defined]
-            await page.click("#submit")  # type: ignore[attr-defined]
-            if attempt < 5:
-                await expect(status).to_contain_text(f"남은 횟수: {5 - attempt}번")
-                await expect(page.locator("#submit")).to_be_enabled()  # type: ignore[attr-defined]
-        await expect(status).to_contain_text("등록을 잠시 멈췄어요")
-        await expect(page.locator("#submit")).to_be_disabled()  # type: ignore[attr-defined]
-    finally:
-        await server.stop()
+    harness = await serve(bot_factory, require_identity=False)
+    store = harness.services.store
+    page, recorded, user = await open_page(browser, harness, 2002)
+    await page.set_input_files("#files", write_pair(tmp_path, gen))  # type: ignore[attr-defined]
+    status = page.locator("#status.error")  # type: ignore[attr-defined]
+    for attempt in range(1, 6):
+        await page.fill("#password", f"wrong-{attempt}")  # type: ignore[attr-defined]
+        await page.click("#submit")  # type: ignore[attr-defined]
+        if attempt < 5:
+            await expect(status).to_contain_text(f"남은 횟수: {5 - attempt}번")
+            await expect(page.locator("#submit")).to_be_enabled()  # type: ignore[attr-defined]
+    await expect(status).to_contain_text("등록을 잠시 멈췄어요")
+    await expect(page.locator("#submit")).to_be_disabled()  # type: ignore[attr-defined]
     assert sum(u.endswith("/api/lock") for u, _ in recorded.requests) == 1
-    assert (await store.lock_state([f"cert:{gen.info.fingerprint_sha256}"])).locked_until
+    state = await store.registration_lock(2002, lock_id(gen.info))
+    assert state.locked_until is not None
+    await user.wait_until(lambda: bool(user.messages))
+    settings = harness.settings
+    assert says(
+        user.messages,
+        "register.locked_now",
+        attempts=settings.password_max_attempts,
+        minutes=settings.password_lock_minutes,
+        until=format_time(state.locked_until, "ko"),
+    )
     assert await store.active_certificates_of(2002) == []
     wrong = [f"wrong-{n}".encode() for n in range(1, 6)]
     assert_no_leak(recorded, secrets_of(gen, gen.password) + wrong)
 
 
-async def test_pfx_in_chromium(browser: object, store: Store, tmp_path: Path) -> None:
+async def test_pfx_in_chromium(
+    browser: object, bot_factory: Callable[..., object], tmp_path: Path
+) -> None:
     expect = playwright_api.expect
     gen = make_cert(key_index=1)
     modern = tmp_path / "export.pfx"
@@ -156,20 +189,18 @@ async def test_pfx_in_chromium(browser: object, store: Store, tmp_path: Path) ->
     legacy_gen = make_cert(fmt="pfx", key_index=2)
     assert legacy_gen.pfx is not None
     legacy.write_bytes(legacy_gen.pfx)
-    server = await serve(store, require_identity=False)
-    try:
-        page, recorded = await open_page(browser, server, 2003)
-        await page.set_input_files("#files", [str(legacy)])  # type: ignore[attr-defined]
-        await page.fill("#password", PASSWORD)  # type: ignore[attr-defined]
-        await page.click("#submit")  # type: ignore[attr-defined]
-        await expect(page.locator("#status.error")).to_contain_text("signPri.key")  # type: ignore[attr-defined]
-        await page.set_input_files("#files", [str(modern)])  # type: ignore[attr-defined]
-        await page.fill("#password", PASSWORD)  # type: ignore[attr-defined]
-        await page.click("#submit")  # type: ignore[attr-defined]
-        await expect(page.locator("#status.ok")).to_contain_text("등록했어요")  # type: ignore[attr-defined]
-    finally:
-        await server.stop()
-    [active] = await store.active_certificates_of(2003)
+    harness = await serve(bot_factory, require_identity=False)
+    page, recorded, user = await open_page(browser, harness, 2003)
+    await page.set_input_files("#files", [str(legacy)])  # type: ignore[attr-defined]
+    await page.fill("#password", PASSWORD)  # type: ignore[attr-defined]
+    await page.click("#submit")  # type: ignore[attr-defined]
+    await expect(page.locator("#status.error")).to_contain_text("signPri.key")  # type: ignore[attr-defined]
+    await page.set_input_files("#files", [str(modern)])  # type: ignore[attr-defined]
+    await page.fill("#password", PASSWORD)  # type: ignore[attr-defined]
+    await page.click("#submit")  # type: ignore[attr-defined]
+    await expect(page.locator("#status.ok")).to_contain_text("등록했어요")  # type: ignore[attr-defined]
+    assert gen.info.owner_name in await confirmed(user)
+    [active] = await harness.services.store.active_certificates_of(2003)
     assert active.fingerprint_sha256 == gen.info.fingerprint_sha256
     assert_no_leak(recorded, [modern.read_bytes(), base64.b64encode(modern.read_bytes())])
     assert_no_leak(recorded, secrets_of(gen, PASSWORD) + secrets_of(legacy_gen, PASSWORD))
