@@ -198,7 +198,7 @@ async def receive_identity(update: Update, context: Context) -> int | None:
         await reply.tr(f"register.identity_{outcome}")
         return None if outcome == "format" else end_flow(update, context)
     if outcome == "mismatch":
-        return await _wrong(reply, user.id, phase.bundle.info.fingerprint_sha256, "identity")
+        return await _wrong(reply, user.id, cert_lock_id(phase.bundle.info), "identity")
     context.sessions.move(user.id, Verified(phase.bundle))
     return await _ask_confirm(reply, phase.bundle)
 
@@ -372,7 +372,7 @@ async def _offer_choice(reply: Reply, bundles: Sequence[core.CertificateBundle])
 async def _present(reply: Reply, user_id: int, bundle: core.CertificateBundle) -> int:
     """Show the public summary; refuse what cannot be registered; else ask for the password."""
     checked = await _checked(reply, bundle)
-    if checked is None or await _locked(reply, user_id, bundle.info.fingerprint_sha256):
+    if checked is None or await _locked(reply, user_id, cert_lock_id(bundle.info)):
         return end_flow(reply.update, reply.context)
     reply.context.sessions.move(user_id, AwaitingPassword(bundle=checked))
     await reply.tr("register.ask_password")
@@ -425,9 +425,15 @@ def _file_id(data: bytes) -> str:
     return "file-" + core.file_fingerprint(data)
 
 
+def cert_lock_id(info: core.CertificateInfo) -> str:
+    """The attempt lock's scope for a certificate: its public key, not the file's hash (a
+    copy with one signature byte flipped has another fingerprint but the same key)."""
+    return "pk-" + (info.public_key_sha256 or info.fingerprint_sha256)
+
+
 def _lock_id(phase: AwaitingPassword) -> str:
     if phase.bundle is not None:
-        return phase.bundle.info.fingerprint_sha256
+        return cert_lock_id(phase.bundle.info)
     assert phase.pfx is not None
     return _file_id(phase.pfx)
 
@@ -465,7 +471,7 @@ async def _unlocked(
     """The password was right: check what only now is known, then identity or confirm."""
     if phase.pfx is not None:
         checked = await _checked(reply, bundle)
-        if checked is None or await _locked(reply, user_id, bundle.info.fingerprint_sha256):
+        if checked is None or await _locked(reply, user_id, cert_lock_id(bundle.info)):
             return end_flow(reply.update, reply.context)
         bundle = checked
     if reply.context.settings.require_identity_check:
