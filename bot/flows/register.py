@@ -8,6 +8,7 @@ holds only the flow marker.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -49,7 +50,7 @@ from bot.store import AlreadyActiveElsewhere, AlreadyActiveForUser, LimitReached
 from bot.store.records import issuer_key
 from bot.store.repository import NewCertificate
 from bot.texts import Html
-from bot.vault import AwaitingFiles, AwaitingPassword, Unlocked, Verified
+from bot.vault import MAX_FILES, AwaitingFiles, AwaitingPassword, Unlocked, Verified
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +124,20 @@ async def receive_file(update: Update, context: Context) -> int | None:
         return None
     touch_flow(context, FLOW)
     reply = Reply(update, context)
+    if context.sessions.awaiting_files(user.id).full:
+        await _delete_upload(reply)  # not read, but a key file must not stay in the chat
+        await reply.tr("register.too_many_files", limit=MAX_FILES)
+        return None
     uploaded = await _download(reply, message.document, then=_delete_upload(reply))
     if uploaded is None:
         return None
     collecting = context.sessions.awaiting_files(user.id)
-    collecting.files.append(uploaded)
     name = message.document.file_name or "-"
     reply.note(await tr(update, context, "register.got_file", name=name))
     if uploaded.kind in (core.FileKind.KM_CERT, core.FileKind.KM_KEY):
         await reply.tr("register.km_only")
         return None
-    return await _assemble(reply, user.id, collecting)
+    return await _assemble(reply, user.id, collecting, uploaded)
 
 
 @step
@@ -307,7 +311,8 @@ async def _download(
         await reply.tr("errors.file_too_large", limit=limit // 1024)
         return None
     try:
-        return core.classify(document.file_name, data)
+        # Parsing is CPU work on untrusted bytes: off the event loop.
+        return await asyncio.to_thread(core.classify, document.file_name, data)
     except core.CertificateError as error:
         await _error(reply, error)
         return None
@@ -327,26 +332,60 @@ async def _delete_upload(reply: Reply) -> None:
     reply.note(await tr(reply.update, reply.context, "register.file_not_deleted"))
 
 
-async def _assemble(reply: Reply, user_id: int, collecting: AwaitingFiles) -> int | None:
-    """Pair the files collected so far; one certificate is presented, several are offered."""
-    try:
-        assembly = core.assemble(collecting.files)
-    except core.PfxCertificateEncrypted:
-        # Nothing can be shown before the password opens it: ask for the password first.
-        return await _ask_pfx_password(reply, user_id, collecting.files.pop().data)
-    except core.CertificateError as error:
-        collecting.files.pop()
-        await _error(reply, error)
-        return None
-    if not assembly.bundles:
-        key = "register.missing_key" if "key" in assembly.missing else "register.missing_cert"
+async def _assemble(
+    reply: Reply, user_id: int, collecting: AwaitingFiles, uploaded: core.UploadedFile
+) -> int | None:
+    """Process the new upload once (off the event loop) and add what it makes to what the
+    earlier ones made; one certificate is presented, several are offered."""
+    if uploaded.kind in (core.FileKind.PFX, core.FileKind.ZIP):
+        try:
+            made = await asyncio.to_thread(core.assemble, [uploaded])
+        except core.PfxCertificateEncrypted:
+            # Nothing can be shown before the password opens it: ask for the password first.
+            return await _ask_pfx_password(reply, user_id, uploaded.data)
+        except core.CertificateError as error:
+            await _error(reply, error)
+            return None
+        collecting.files.append(uploaded)
+        _add_unique(collecting.found, made.bundles)
+        if not made.bundles:  # a zip with half a pair: its other half may come loose
+            collecting.loose.append(uploaded)
+        missing = made.missing
+    else:
+        collecting.files.append(uploaded)
+        collecting.loose.append(uploaded)
+        missing = ()
+    if collecting.loose and collecting.loose[-1] is uploaded:
+        try:
+            pairing = await asyncio.to_thread(core.assemble, list(collecting.loose))
+        except core.CertificateError as error:
+            collecting.files.pop()
+            collecting.loose.pop()
+            await _error(reply, error)
+            return None
+        collecting.paired = list(pairing.bundles)
+        missing = pairing.missing
+    collecting.bundles = []
+    _add_unique(collecting.bundles, [*collecting.found, *collecting.paired])
+    if not collecting.bundles:
+        key = "register.missing_key" if "key" in missing else "register.missing_cert"
         await reply.tr(key)
         return None
-    collecting.bundles = list(assembly.bundles)
-    if len(assembly.bundles) == 1:
-        return await _present(reply, user_id, assembly.bundles[0])
-    await _offer_choice(reply, assembly.bundles)
+    if len(collecting.bundles) == 1:
+        return await _present(reply, user_id, collecting.bundles[0])
+    await _offer_choice(reply, collecting.bundles)
     return CHOOSE_CERT
+
+
+def _add_unique(
+    into: list[core.CertificateBundle], bundles: Sequence[core.CertificateBundle]
+) -> None:
+    """Append the bundles whose certificate is not in `into` yet (a re-sent file adds none)."""
+    seen = {b.info.fingerprint_sha256 for b in into}
+    for bundle in bundles:
+        if bundle.info.fingerprint_sha256 not in seen:
+            seen.add(bundle.info.fingerprint_sha256)
+            into.append(bundle)
 
 
 async def _ask_pfx_password(reply: Reply, user_id: int, pfx: bytes) -> int:
