@@ -15,8 +15,8 @@ import re
 from collections.abc import Coroutine, Sequence
 from typing import Any, Literal
 
-from telegram import Document, Update
-from telegram.error import TelegramError
+from telegram import Document, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot import certs as core
@@ -157,6 +157,31 @@ async def pick(update: Update, context: Context, data: cb.RegisterPick) -> int |
     await drop_markup(update)
     touch_flow(context, FLOW)
     return await _present(Reply(update, context), user.id, phase.bundles[data.index])
+
+
+@step
+@cb.receives(cb.RegisterPage, answer_stale)
+async def turn_page(update: Update, context: Context, data: cb.RegisterPage) -> int | None:
+    """[◀ 이전] / [다음 ▶] under the zip choice: the same message shows another page."""
+    user = update.effective_user
+    assert user is not None
+    phase = context.sessions.phase(user.id)
+    if not isinstance(phase, AwaitingFiles) or not phase.bundles:
+        await answer_query(update)
+        return await _files_lost(Reply(update, context), user.id)
+    if data.page * PAGE_SIZE >= len(phase.bundles):
+        await answer_stale(update, context)
+        return None
+    await answer_query(update)
+    touch_flow(context, FLOW)
+    text, markup = await _choice_page(update, context, phase.bundles, data.page)
+    query = update.callback_query
+    try:
+        assert query is not None
+        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+    except BadRequest:  # the message is gone or too old to edit: send the page anew
+        await Reply(update, context).say(text, markup)
+    return None
 
 
 @step
@@ -396,16 +421,37 @@ async def _ask_pfx_password(reply: Reply, user_id: int, pfx: bytes) -> int:
     return ASK_PASSWORD
 
 
+PAGE_SIZE = 5  # certificates per page of the zip choice
+
+
 async def _offer_choice(reply: Reply, bundles: Sequence[core.CertificateBundle]) -> None:
-    lang = await language(reply.update, reply.context)
-    cat = reply.context.catalog
+    text, markup = await _choice_page(reply.update, reply.context, bundles, 0)
+    await reply.say(text, markup)
+
+
+async def _choice_page(
+    update: Update, context: Context, bundles: Sequence[core.CertificateBundle], page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of the choice: its certificates' buttons, then [◀ 이전] [다음 ▶] as needed."""
+    lang = await language(update, context)
+    cat = context.catalog
+    first = page * PAGE_SIZE
     rows = [
         [(short_label(cat, lang, "register.choice_label", b.info), cb.RegisterPick.of(i, b).pack())]
-        for i, b in enumerate(bundles[:10])
+        for i, b in enumerate(bundles[first : first + PAGE_SIZE], start=first)
     ]
-    await reply.say(
-        cat.text(lang, "register.choose_certificate", count=len(bundles)), keyboard(rows)
-    )
+    pages = -(-len(bundles) // PAGE_SIZE)
+    nav = []
+    if page > 0:
+        nav.append((cat.text(lang, "register.btn_prev_page"), cb.RegisterPage(page - 1).pack()))
+    if page + 1 < pages:
+        nav.append((cat.text(lang, "register.btn_next_page"), cb.RegisterPage(page + 1).pack()))
+    if nav:
+        rows.append(nav)
+    text = cat.text(lang, "register.choose_certificate", count=len(bundles))
+    if pages > 1:
+        text += "\n\n" + cat.text(lang, "register.choice_page", page=page + 1, pages=pages)
+    return text, keyboard(rows)
 
 
 async def _present(reply: Reply, user_id: int, bundle: core.CertificateBundle) -> int:
@@ -687,6 +733,7 @@ def states() -> dict[object, list[Handler]]:
         ],
         CHOOSE_CERT: [
             CallbackQueryHandler(pick, pattern=cb.RegisterPick.pattern()),
+            CallbackQueryHandler(turn_page, pattern=cb.RegisterPage.pattern()),
             MessageHandler(filters.Document.ALL, receive_file),
             MessageHandler(text, question),
         ],
