@@ -43,7 +43,7 @@ from bot.flows.common import (
     yes_no,
 )
 from bot.flows.common import entry_points as flow_entry_points
-from bot.flows.render import list_lines, short_label, summary
+from bot.flows.render import display_name, list_lines, short_label, summary
 from bot.flows.secrets import take_secret
 from bot.keywork import KeyWorker
 from bot.store import AlreadyActiveElsewhere, AlreadyActiveForUser, LimitReached
@@ -59,6 +59,7 @@ ASK_FILES, CHOOSE_CERT, ASK_PASSWORD, ASK_IDENTITY, CONFIRM = range(10, 15)
 END = ConversationHandler.END
 FLOW = "register"
 UNVERIFIED_CA = "unverified"  # the `ca` shown and stored for an issuer outside the anchors
+ISSUER_LIMIT = 120  # characters of an issuer's name in a refusal
 
 # What the user reads for each error of the certificate core, by class: `message_key` walks
 # the class hierarchy, so a new subclass inherits its parent's message until it gets its own.
@@ -706,7 +707,7 @@ async def _error(
         values["date"] = format_date(
             info.not_before if isinstance(error, core.NotYetValid) else info.not_after, lang
         )
-        values["issuer"] = info.issuer_dn
+        values["issuer"] = display_name(info.issuer_dn, ISSUER_LIMIT)  # one line, never 5,000
     text = context.catalog.text(lang, message_key(error), **values)
     if isinstance(error, core.ExpiredCertificate):
         hint = context.faq.answer_html("expired-or-invalid", lang)
