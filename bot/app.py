@@ -27,7 +27,7 @@ from telegram.ext import (
 from bot.certs import TrustStore, TrustStoreError
 from bot.clock import Clock
 from bot.config import Settings, SettingsError
-from bot.flows import admin, certs, conversation, expiry, faq, menu
+from bot.flows import admin, certs, conversation, expiry, faq, menu, secrets
 from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services, apologise
 from bot.flows.faq_service import FaqService
 from bot.keywork import KeyWorker
@@ -160,9 +160,11 @@ async def create_application(
     # One group, in order: the first handler that matches wins. The flows come first (they own
     # their states), then the menu, the lists, the admin commands and the FAQ (free text), and
     # last whatever nobody claimed: a stale or forged button, a stray upload.
-    # Group -1 runs first: anything outside a private chat stops here. Passwords and files
-    # must never be asked for where other people can read them.
-    app.add_handler(TypeHandler(Update, private_chats_only), group=-1)
+    # Group -2 runs first: anything outside a private chat stops here. Passwords and files
+    # must never be asked for where other people can read them. Group -1: an upload whose
+    # caption looks like a secret is deleted and goes no further.
+    app.add_handler(TypeHandler(Update, private_chats_only), group=-2)
+    app.add_handler(TypeHandler(Update, secrets.guard_caption), group=-1)
     app.add_handler(conversation.build(settings))
     for handler in (*menu.handlers(), *certs.handlers(), *admin.handlers(), *faq.handlers()):
         app.add_handler(handler)

@@ -15,13 +15,25 @@ from typing import TypeVar
 
 from bot.certs import CertificateBundle, UploadedFile
 
+MAX_FILES = 10  # files per registration: the session never holds more
+
 
 @dataclass
 class AwaitingFiles:
-    """Files come in any order; `bundles` holds the certificates they make so far."""
+    """Files come in any order, each processed once on arrival: `files` holds every accepted
+    upload (at most MAX_FILES), `found` the certificates a PFX or zip made when it arrived,
+    `loose` the uploads still waiting for their other half (a certificate, a key, a zip that
+    held only one of them), and `bundles` what is offered so far."""
 
     files: list[UploadedFile] = field(default_factory=list)
     bundles: list[CertificateBundle] = field(default_factory=list)
+    found: list[CertificateBundle] = field(default_factory=list)
+    loose: list[UploadedFile] = field(default_factory=list)
+    paired: list[CertificateBundle] = field(default_factory=list)  # what `loose` makes
+
+    @property
+    def full(self) -> bool:
+        return len(self.files) >= MAX_FILES
 
 
 @dataclass
@@ -116,8 +128,8 @@ class RegistrationSessions:
 def _scrub(phase: Phase) -> None:
     """Let go of every reference to key material at once."""
     if isinstance(phase, AwaitingFiles):
-        phase.files.clear()
-        phase.bundles.clear()
+        for parts in (phase.files, phase.bundles, phase.found, phase.loose, phase.paired):
+            parts.clear()
     elif isinstance(phase, AwaitingPassword):
         phase.bundle, phase.pfx = None, None
     elif isinstance(phase, Unlocked):

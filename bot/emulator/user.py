@@ -64,8 +64,10 @@ class ScriptedUser:
         mime_type: str | None = None,
         *,
         declared_size: int | None = None,
+        caption: str | None = None,
     ) -> int:
-        """Send a file as a document; the bot can fetch it with getFile.
+        """Send a file as a document (with a caption if given); the bot can fetch it with
+        getFile.
 
         `declared_size` makes the update (and getFile) claim another size than the bytes
         served: a lying client, for download caps.
@@ -73,11 +75,11 @@ class ScriptedUser:
         stored = self._emulator.store_file(
             data, file_name, mime_type, "documents", declared_size=declared_size
         )
+        content: dict[str, Any] = {"document": stored.document_json()}
+        if caption:
+            content["caption"] = caption
         return self._emulator.send_user_message(
-            self.user_id,
-            "document",
-            {"document": stored.document_json()},
-            file_name=file_name,
+            self.user_id, "document", content, text=caption, file_name=file_name
         )
 
     async def send_photo(self, data: bytes = _PNG) -> int:

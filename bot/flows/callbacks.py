@@ -195,6 +195,14 @@ class RegisterPick(CallbackData):
 
 
 @dataclasses.dataclass(frozen=True)
+class RegisterPage(CallbackData):
+    """A page of the zip choice (5 certificates a page): rg:pg:<page> (0 is the first)."""
+
+    prefix: ClassVar[str] = "rg:pg"
+    page: int
+
+
+@dataclasses.dataclass(frozen=True)
 class RegisterConfirm(CallbackData):
     """[등록] bound to the certificate it shows: rg:ok:<fingerprint prefix> (checked against
     the session, so an old button never registers another certificate)."""
@@ -290,6 +298,7 @@ ALL_KINDS: tuple[type[CallbackData], ...] = (
     Action,
     Language,
     RegisterPick,
+    RegisterPage,
     RegisterConfirm,
     RegisterCancel,
     ReleasePick,

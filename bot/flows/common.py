@@ -347,9 +347,11 @@ def step(func: Step[R]) -> Step[R | int]:
             and context.clock.epoch() - float(flow.get("touched", 0)) > timeout
         ):
             await answer_query(update)
-            await say(
-                update, context, await tr(update, context, flow_text(context, "stale_session"))
-            )
+            from bot.flows.secrets import stale_secret_note  # secrets imports this module
+
+            note = await stale_secret_note(update, context)
+            text = await tr(update, context, flow_text(context, "stale_session"))
+            await say(update, context, text, lead=[note] if note else [])
             return end_flow(update, context)
         try:
             return await func(update, context)

@@ -8,6 +8,7 @@ holds only the flow marker.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -17,7 +18,7 @@ from typing import Any, Literal
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot import certs as core
@@ -53,7 +54,7 @@ from bot.store import AlreadyActiveElsewhere, AlreadyActiveForUser, LimitReached
 from bot.store.records import issuer_key
 from bot.store.repository import NewCertificate
 from bot.texts import Html
-from bot.vault import AwaitingFiles, AwaitingPassword, Unlocked, Verified
+from bot.vault import MAX_FILES, AwaitingFiles, AwaitingPassword, Unlocked, Verified
 from bot.webapp.links import webapp_button
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ ASK_FILES, CHOOSE_CERT, ASK_PASSWORD, ASK_IDENTITY, CONFIRM = range(10, 15)
 END = ConversationHandler.END
 FLOW = "register"
 UNVERIFIED_CA = "unverified"  # the `ca` shown and stored for an issuer outside the anchors
+ISSUER_LIMIT = 120  # characters of an issuer's name in a refusal
 
 # What the user reads for each error of the certificate core, by class: `message_key` walks
 # the class hierarchy, so a new subclass inherits its parent's message until it gets its own.
@@ -142,17 +144,20 @@ async def receive_file(update: Update, context: Context) -> int | None:
         return None
     touch_flow(context, FLOW)
     reply = Reply(update, context)
+    if context.sessions.awaiting_files(user.id).full:
+        await _delete_upload(reply)  # not read, but a key file must not stay in the chat
+        await reply.tr("register.too_many_files", limit=MAX_FILES)
+        return None
     uploaded = await _download(reply, message.document, then=_delete_upload(reply))
     if uploaded is None:
         return None
     collecting = context.sessions.awaiting_files(user.id)
-    collecting.files.append(uploaded)
     name = message.document.file_name or "-"
     reply.note(await tr(update, context, "register.got_file", name=name))
     if uploaded.kind in (core.FileKind.KM_CERT, core.FileKind.KM_KEY):
         await reply.tr("register.km_only")
         return None
-    return await _assemble(reply, user.id, collecting)
+    return await _assemble(reply, user.id, collecting, uploaded)
 
 
 @step
@@ -172,6 +177,31 @@ async def pick(update: Update, context: Context, data: cb.RegisterPick) -> int |
     await drop_markup(update)
     touch_flow(context, FLOW)
     return await _present(Reply(update, context), user.id, phase.bundles[data.index])
+
+
+@step
+@cb.receives(cb.RegisterPage, answer_stale)
+async def turn_page(update: Update, context: Context, data: cb.RegisterPage) -> int | None:
+    """[◀ 이전] / [다음 ▶] under the zip choice: the same message shows another page."""
+    user = update.effective_user
+    assert user is not None
+    phase = context.sessions.phase(user.id)
+    if not isinstance(phase, AwaitingFiles) or not phase.bundles:
+        await answer_query(update)
+        return await _files_lost(Reply(update, context), user.id)
+    if data.page * PAGE_SIZE >= len(phase.bundles):
+        await answer_stale(update, context)
+        return None
+    await answer_query(update)
+    touch_flow(context, FLOW)
+    text, markup = await _choice_page(update, context, phase.bundles, data.page)
+    query = update.callback_query
+    try:
+        assert query is not None
+        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+    except BadRequest:  # the message is gone or too old to edit: send the page anew
+        await Reply(update, context).say(text, markup)
+    return None
 
 
 @step
@@ -224,7 +254,7 @@ async def receive_identity(update: Update, context: Context) -> int | None:
         await reply.tr(f"register.identity_{outcome}")
         return None if outcome == "format" else end_flow(update, context)
     if outcome == "mismatch":
-        return await _wrong(reply, user.id, phase.bundle.info.fingerprint_sha256, "identity")
+        return await _wrong(reply, user.id, cert_lock_id(phase.bundle.info), "identity")
     context.sessions.move(user.id, Verified(phase.bundle))
     return await _ask_confirm(reply, phase.bundle, passed="register.passed_identity")
 
@@ -379,7 +409,8 @@ async def _download(
         await reply.tr("errors.file_too_large", limit=limit // 1024)
         return None
     try:
-        return core.classify(document.file_name, data)
+        # Parsing is CPU work on untrusted bytes: off the event loop.
+        return await asyncio.to_thread(core.classify, document.file_name, data)
     except core.CertificateError as error:
         await _error(reply, error)
         return None
@@ -399,26 +430,60 @@ async def _delete_upload(reply: Reply) -> None:
     reply.note(await tr(reply.update, reply.context, "register.file_not_deleted"))
 
 
-async def _assemble(reply: Reply, user_id: int, collecting: AwaitingFiles) -> int | None:
-    """Pair the files collected so far; one certificate is presented, several are offered."""
-    try:
-        assembly = core.assemble(collecting.files)
-    except core.PfxCertificateEncrypted:
-        # Nothing can be shown before the password opens it: ask for the password first.
-        return await _ask_pfx_password(reply, user_id, collecting.files.pop().data)
-    except core.CertificateError as error:
-        collecting.files.pop()
-        await _error(reply, error)
-        return None
-    if not assembly.bundles:
-        key = "register.missing_key" if "key" in assembly.missing else "register.missing_cert"
+async def _assemble(
+    reply: Reply, user_id: int, collecting: AwaitingFiles, uploaded: core.UploadedFile
+) -> int | None:
+    """Process the new upload once (off the event loop) and add what it makes to what the
+    earlier ones made; one certificate is presented, several are offered."""
+    if uploaded.kind in (core.FileKind.PFX, core.FileKind.ZIP):
+        try:
+            made = await asyncio.to_thread(core.assemble, [uploaded])
+        except core.PfxCertificateEncrypted:
+            # Nothing can be shown before the password opens it: ask for the password first.
+            return await _ask_pfx_password(reply, user_id, uploaded.data)
+        except core.CertificateError as error:
+            await _error(reply, error)
+            return None
+        collecting.files.append(uploaded)
+        _add_unique(collecting.found, made.bundles)
+        if not made.bundles:  # a zip with half a pair: its other half may come loose
+            collecting.loose.append(uploaded)
+        missing = made.missing
+    else:
+        collecting.files.append(uploaded)
+        collecting.loose.append(uploaded)
+        missing = ()
+    if collecting.loose and collecting.loose[-1] is uploaded:
+        try:
+            pairing = await asyncio.to_thread(core.assemble, list(collecting.loose))
+        except core.CertificateError as error:
+            collecting.files.pop()
+            collecting.loose.pop()
+            await _error(reply, error)
+            return None
+        collecting.paired = list(pairing.bundles)
+        missing = pairing.missing
+    collecting.bundles = []
+    _add_unique(collecting.bundles, [*collecting.found, *collecting.paired])
+    if not collecting.bundles:
+        key = "register.missing_key" if "key" in missing else "register.missing_cert"
         await reply.tr(key)
         return None
-    collecting.bundles = list(assembly.bundles)
-    if len(assembly.bundles) == 1:
-        return await _present(reply, user_id, assembly.bundles[0])
-    await _offer_choice(reply, assembly.bundles)
+    if len(collecting.bundles) == 1:
+        return await _present(reply, user_id, collecting.bundles[0])
+    await _offer_choice(reply, collecting.bundles)
     return CHOOSE_CERT
+
+
+def _add_unique(
+    into: list[core.CertificateBundle], bundles: Sequence[core.CertificateBundle]
+) -> None:
+    """Append the bundles whose certificate is not in `into` yet (a re-sent file adds none)."""
+    seen = {b.info.fingerprint_sha256 for b in into}
+    for bundle in bundles:
+        if bundle.info.fingerprint_sha256 not in seen:
+            seen.add(bundle.info.fingerprint_sha256)
+            into.append(bundle)
 
 
 async def _ask_pfx_password(reply: Reply, user_id: int, pfx: bytes) -> int:
@@ -429,17 +494,45 @@ async def _ask_pfx_password(reply: Reply, user_id: int, pfx: bytes) -> int:
     return ASK_PASSWORD
 
 
+PAGE_SIZE = 5  # certificates per page of the zip choice
+
+
 async def _offer_choice(
     reply: Reply, bundles: Sequence[core.CertificateBundle], *, reprompt: bool = False
 ) -> None:
-    lang = await language(reply.update, reply.context)
-    cat = reply.context.catalog
+    text, markup = await _choice_page(reply.update, reply.context, bundles, 0, reprompt=reprompt)
+    await reply.say(text, markup)
+
+
+async def _choice_page(
+    update: Update,
+    context: Context,
+    bundles: Sequence[core.CertificateBundle],
+    page: int,
+    *,
+    reprompt: bool = False,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of the choice: its certificates' buttons, then [◀ 이전] [다음 ▶] as needed."""
+    lang = await language(update, context)
+    cat = context.catalog
+    first = page * PAGE_SIZE
     rows = [
         [(short_label(cat, lang, "register.choice_label", b.info), cb.RegisterPick.of(i, b).pack())]
-        for i, b in enumerate(bundles[:10])
+        for i, b in enumerate(bundles[first : first + PAGE_SIZE], start=first)
     ]
+    pages = -(-len(bundles) // PAGE_SIZE)
+    nav = []
+    if page > 0:
+        nav.append((cat.text(lang, "register.btn_prev_page"), cb.RegisterPage(page - 1).pack()))
+    if page + 1 < pages:
+        nav.append((cat.text(lang, "register.btn_next_page"), cb.RegisterPage(page + 1).pack()))
+    if nav:
+        rows.append(nav)
     key = "register.reprompt_choice" if reprompt else "register.choose_certificate"
-    await reply.say(cat.text(lang, key, count=len(bundles)), keyboard(rows))
+    text = cat.text(lang, key, count=len(bundles))
+    if pages > 1:
+        text += "\n\n" + cat.text(lang, "register.choice_page", page=page + 1, pages=pages)
+    return text, keyboard(rows)
 
 
 async def _present(reply: Reply, user_id: int, bundle: core.CertificateBundle) -> int:
@@ -447,7 +540,7 @@ async def _present(reply: Reply, user_id: int, bundle: core.CertificateBundle) -
     checked = await _checked(reply, bundle)
     if checked is None:
         return _after_refusal(reply, user_id)
-    if await _locked(reply, user_id, bundle.info.fingerprint_sha256):
+    if await _locked(reply, user_id, cert_lock_id(bundle.info)):
         return end_flow(reply.update, reply.context)
     reply.context.sessions.move(user_id, AwaitingPassword(bundle=checked))
     await reply.tr("register.ask_password")
@@ -511,9 +604,15 @@ def _file_id(data: bytes) -> str:
     return "file-" + core.file_fingerprint(data)
 
 
+def cert_lock_id(info: core.CertificateInfo) -> str:
+    """The attempt lock's scope for a certificate: its public key, not the file's hash (a
+    copy with one signature byte flipped has another fingerprint but the same key)."""
+    return "pk-" + (info.public_key_sha256 or info.fingerprint_sha256)
+
+
 def _lock_id(phase: AwaitingPassword) -> str:
     if phase.bundle is not None:
-        return phase.bundle.info.fingerprint_sha256
+        return cert_lock_id(phase.bundle.info)
     assert phase.pfx is not None
     return _file_id(phase.pfx)
 
@@ -566,7 +665,7 @@ async def _unlocked(
         checked = await _checked(reply, bundle)
         if checked is None:
             return _after_refusal(reply, user_id)
-        if await _locked(reply, user_id, bundle.info.fingerprint_sha256):
+        if await _locked(reply, user_id, cert_lock_id(bundle.info)):
             return end_flow(reply.update, reply.context)
         bundle = checked
     if reply.context.settings.require_identity_check:
@@ -730,7 +829,7 @@ async def _error(
         values["date"] = format_date(
             info.not_before if isinstance(error, core.NotYetValid) else info.not_after, lang
         )
-        values["issuer"] = issuer_name(info)
+        values["issuer"] = display_name(issuer_name(info), ISSUER_LIMIT)  # one line, never 5,000
     text = context.catalog.text(lang, message_key(error), **values)
     if isinstance(error, core.NotRegistrable):
         await _refusal(reply, _refusal_kind(error), info, text=text, **values)
@@ -847,6 +946,7 @@ def states() -> dict[object, list[Handler]]:
         ],
         CHOOSE_CERT: [
             CallbackQueryHandler(pick, pattern=cb.RegisterPick.pattern()),
+            CallbackQueryHandler(turn_page, pattern=cb.RegisterPage.pattern()),
             MessageHandler(filters.Document.ALL, receive_file),
             MessageHandler(text, _text_at(CHOOSE_CERT)),
         ],

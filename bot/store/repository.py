@@ -91,6 +91,12 @@ def _attempt_scopes(user_id: int, certificate: str | None) -> list[str]:
     return scopes
 
 
+def _pair_scope(user_id: int, certificate: str) -> str:
+    """This user's failures on this certificate: what a success of theirs takes back from
+    their user counter (failures on any other certificate stay counted)."""
+    return f"user:{user_id}/cert:{certificate}"
+
+
 @dataclass(frozen=True)
 class LockState:
     """Wrong-attempt state over the scopes asked about."""
@@ -353,8 +359,9 @@ class Store:
     async def registration_lock(self, user_id: int, certificate: str | None = None) -> LockState:
         """Whether this user (or this certificate, for anyone) may try a registration now.
 
-        `certificate` is a fingerprint, or a file id for a file whose certificate cannot be
-        read before its password opens it."""
+        `certificate` is a certificate's lock id (its public key's hash, so a copy with one
+        byte changed is the same certificate), or a file id for a file whose certificate
+        cannot be read before its password opens it."""
         return await self.lock_state(_attempt_scopes(user_id, certificate))
 
     async def record_wrong_password(
@@ -375,14 +382,39 @@ class Store:
         )
 
     async def clear_wrong_attempts(self, user_id: int, certificate: str) -> None:
-        """The password was right: forget the counts (a lock in force stays)."""
-        await self.clear_attempt_failures(_attempt_scopes(user_id, certificate))
+        """The password was right: forget this certificate's count and take this user's
+        failures on it back from their user counter. Failures on other certificates stay
+        counted (a success on one's own certificate is no reset for another), and a lock in
+        force stays."""
+        pair, user_scope = _pair_scope(user_id, certificate), f"user:{user_id}"
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT failures FROM attempt_locks WHERE scope = ? AND locked_until IS NULL",
+                (pair,),
+            ) as cur:
+                row = await cur.fetchone()
+            mine = int(row["failures"]) if row is not None else 0
+            for scope in (pair, f"cert:{certificate}"):
+                await conn.execute(
+                    "DELETE FROM attempt_locks WHERE scope = ? AND locked_until IS NULL", (scope,)
+                )
+            if mine:
+                await conn.execute(
+                    "UPDATE attempt_locks SET failures = MAX(failures - ?, 0) "
+                    "WHERE scope = ? AND locked_until IS NULL",
+                    (mine, user_scope),
+                )
+                await conn.execute(
+                    "DELETE FROM attempt_locks WHERE scope = ? AND failures = 0 "
+                    "AND locked_until IS NULL",
+                    (user_scope,),
+                )
 
     async def _record_wrong(
         self, event: str, user_id: int, certificate: str, max_attempts: int, lock_minutes: int
     ) -> LockState:
         state = await self.record_attempt_failure(
-            _attempt_scopes(user_id, certificate),
+            [*_attempt_scopes(user_id, certificate), _pair_scope(user_id, certificate)],
             max_attempts=max_attempts,
             lock_minutes=lock_minutes,
         )

@@ -19,6 +19,7 @@ from bot.flows import callbacks as cb
         (cb.Action("contact"), "ac:contact"),
         (cb.Language("en"), "lg:en"),
         (cb.RegisterPick(3, "ab12"), "rg:pick:3:ab12"),
+        (cb.RegisterPage(2), "rg:pg:2"),
         (cb.RegisterConfirm("ab12"), "rg:ok:ab12"),
         (cb.RegisterCancel(), "rg:no"),
         (cb.ReleasePick(42), "rv:pick:42"),
