@@ -5,12 +5,15 @@ request); this class sends JSON (multipart only for uploads) over an aiohttp ses
 Downloads (`File.download_*` → `retrieve`) stop reading at `max_download_bytes`, so a file
 whose declared size is a lie cannot make the bot buffer 20 MB. `HTTP_CLIENT=httpx` keeps PTB's
 own HTTPXRequest selectable (see `build_requests`).
+With `raw_filter` set (the getUpdates request), each getUpdates batch goes through it as JSON
+before PTB parses it: a flooding chat's excess is dropped there, unparsed (bot/processor.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -22,6 +25,7 @@ _POOL_TIMEOUT = (
     "sent to Telegram. Consider adjusting the connection pool size or the pool timeout."
 )
 _CHUNK = 64 * 1024
+RawFilter = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
 class DownloadTooLarge(NetworkError):
@@ -68,6 +72,8 @@ class AiohttpRequest(BaseRequest):
         self.max_download_bytes = max_download_bytes
         self._slots = asyncio.Semaphore(connection_pool_size)
         self._session: aiohttp.ClientSession | None = None
+        # getUpdates results (a list of JSON dicts) pass through this before PTB parses them.
+        self.raw_filter: RawFilter | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -88,6 +94,20 @@ class AiohttpRequest(BaseRequest):
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        """PTB's JSON parsing, then `raw_filter` on a successful list result.
+
+        PTB sends getUpdates alone through its getUpdates request, so only that request gets a
+        `raw_filter` (build_requests/create_application); `post` itself is final in PTB.
+        """
+        data = BaseRequest.parse_json_payload(payload)
+        raw_filter = self.raw_filter
+        if raw_filter is not None and data.get("ok") is True:
+            result = data.get("result")
+            if isinstance(result, list):
+                data["result"] = raw_filter(result)
+        return data
 
     async def do_request(
         self,

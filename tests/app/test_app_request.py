@@ -110,6 +110,27 @@ async def test_aiohttp_sends_json_bodies_and_multipart_only_for_files(
     assert seen[-2:] == ["sendMessage:json", "sendDocument:files"]
 
 
+async def test_raw_filter_sees_get_updates_json_before_ptb_parses_it(
+    emulator: BotApiEmulator,
+) -> None:
+    seen: list[list[int]] = []
+
+    def keep_odd(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        seen.append([raw["update_id"] for raw in batch])
+        return [raw for raw in batch if raw["update_id"] % 2]
+
+    updates_request = AiohttpRequest(1)
+    updates_request.raw_filter = keep_odd
+    user = emulator.user(7003)
+    async with make_bot(emulator, AiohttpRequest(), updates_request) as bot:
+        for n in range(4):
+            await user.send_text(f"m{n}")
+        await bot.send_message(user.chat_id, "not a batch")  # other methods: untouched
+        updates = await bot.get_updates(timeout=1)
+    assert seen == [[1, 2, 3, 4]]
+    assert [(u.update_id, u.message.text) for u in updates if u.message] == [(1, "m0"), (3, "m2")]
+
+
 async def test_429_is_retry_after(emulator: BotApiEmulator, bot: Bot) -> None:
     user = emulator.user(7003)
     emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
