@@ -32,7 +32,7 @@ from bot.flows.common import CONTEXT_TYPES, Context, KcertApplication, Services,
 from bot.flows.faq_service import FaqService
 from bot.keywork import KeyWorker
 from bot.processor import PerChatUpdateProcessor
-from bot.request import build_requests
+from bot.request import AiohttpRequest, build_requests
 from bot.store import Store, open_database
 from bot.store.persistence import SqlitePersistence
 from bot.texts import Catalog
@@ -124,6 +124,8 @@ async def create_application(
     )
     # A chat beyond 50 queued updates is flooding: the rest is dropped, with one notice.
     processor = PerChatUpdateProcessor(16, max_pending_per_chat=50)
+    if isinstance(updates_request, AiohttpRequest):
+        updates_request.raw_filter = processor.filter_raw  # a flood's excess is never parsed
     builder = (
         ApplicationBuilder()
         .application_class(WriteThroughApplication)

@@ -5,12 +5,19 @@ request); this class sends JSON (multipart only for uploads) over an aiohttp ses
 Downloads (`File.download_*` → `retrieve`) stop reading at `max_download_bytes`, so a file
 whose declared size is a lie cannot make the bot buffer 20 MB. `HTTP_CLIENT=httpx` keeps PTB's
 own HTTPXRequest selectable (see `build_requests`).
+With `raw_filter` set (the getUpdates request), each getUpdates batch goes through it as JSON
+before PTB parses it: a flooding chat's excess is dropped there, unparsed (bot/processor.py).
+Within `unparsed_result()` the next successful object result is handed over as JSON and PTB
+gets True, so it skips building a Message nobody reads (~0.3 ms each; `flows.common.say`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -22,6 +29,25 @@ _POOL_TIMEOUT = (
     "sent to Telegram. Consider adjusting the connection pool size or the pool timeout."
 )
 _CHUNK = 64 * 1024
+RawFilter = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+_RAW_RESULT: ContextVar[list[dict[str, Any]] | None] = ContextVar("raw_result", default=None)
+
+
+@contextlib.contextmanager
+def unparsed_result() -> Iterator[list[dict[str, Any]]]:
+    """Around one Bot API call whose result object is not needed as a PTB object.
+
+    The call's successful object result (e.g. sendMessage's Message) lands in the yielded list
+    as JSON, and PTB is given True instead, which it returns without parsing (Bot._send_message
+    does so for `True`). Only AiohttpRequest does this; with HTTPXRequest the list stays empty
+    and PTB returns its parsed object as usual. Errors are unaffected.
+    """
+    box: list[dict[str, Any]] = []
+    token = _RAW_RESULT.set(box)
+    try:
+        yield box
+    finally:
+        _RAW_RESULT.reset(token)
 
 
 class DownloadTooLarge(NetworkError):
@@ -68,6 +94,8 @@ class AiohttpRequest(BaseRequest):
         self.max_download_bytes = max_download_bytes
         self._slots = asyncio.Semaphore(connection_pool_size)
         self._session: aiohttp.ClientSession | None = None
+        # getUpdates results (a list of JSON dicts) pass through this before PTB parses them.
+        self.raw_filter: RawFilter | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -88,6 +116,27 @@ class AiohttpRequest(BaseRequest):
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        """PTB's JSON parsing, then `raw_filter` on a successful list result, and an object
+        result handed over raw inside `unparsed_result()`.
+
+        PTB sends getUpdates alone through its getUpdates request, so only that request gets a
+        `raw_filter` (build_requests/create_application); `post` itself is final in PTB.
+        """
+        data = BaseRequest.parse_json_payload(payload)
+        if data.get("ok") is not True:
+            return data
+        result = data.get("result")
+        raw_filter = self.raw_filter
+        if raw_filter is not None and isinstance(result, list):
+            data["result"] = raw_filter(result)
+        elif isinstance(result, dict):
+            box = _RAW_RESULT.get()
+            if box is not None and not box:
+                box.append(result)
+                data["result"] = True
+        return data
 
     async def do_request(
         self,

@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.flows import callbacks as cb
 from bot.flows.faq_service import FaqService
 from bot.keywork import KeyWorker
+from bot.request import unparsed_result
 from bot.store import Store
 from bot.texts import Catalog
 from bot.vault import RegistrationSessions
@@ -146,6 +147,14 @@ def yes_no(yes: str, no: str, ok: cb.CallbackData, cancel: cb.CallbackData) -> I
     return keyboard([[(yes, ok.pack()), (no, cancel.pack())]])
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Where `say` put its message: enough to edit or delete it later."""
+
+    chat_id: int
+    message_id: int
+
+
 async def say(
     update: Update,
     context: Context,
@@ -154,16 +163,26 @@ async def say(
     *,
     protect: bool = False,
     lead: Sequence[str] = (),
-) -> Message | None:
-    """Send `text` (HTML) to the chat of this update, after the `lead` lines if any."""
+) -> Sent | None:
+    """Send `text` (HTML) to the chat of this update, after the `lead` lines if any.
+
+    Returns the message's ids only: PTB does not build a Message from the reply (~0.3 ms of
+    CPU per reply, bot/request.py `unparsed_result`).
+    """
     chat = update.effective_chat
     if chat is None:
         return None
     if lead:
         text = "\n\n".join([*lead, text])
-    return await context.bot.send_message(
-        chat.id, text, parse_mode="HTML", reply_markup=markup, protect_content=protect
-    )
+    with unparsed_result() as raw:
+        sent: object = await context.bot.send_message(
+            chat.id, text, parse_mode="HTML", reply_markup=markup, protect_content=protect
+        )
+    if isinstance(sent, Message):  # a transport without unparsed_result (HTTP_CLIENT=httpx)
+        return Sent(sent.chat_id, sent.message_id)
+    if raw and isinstance(raw[0].get("message_id"), int):
+        return Sent(chat.id, raw[0]["message_id"])
+    return None
 
 
 @dataclass
@@ -183,12 +202,12 @@ class Reply:
 
     async def say(
         self, text: str, markup: InlineKeyboardMarkup | None = None, *, protect: bool = False
-    ) -> Message | None:
+    ) -> Sent | None:
         lines, self.lines = self.lines, []
         protect, self.protect = protect or self.protect, False
         return await say(self.update, self.context, text, markup, protect=protect, lead=lines)
 
-    async def tr(self, key: str, **values: object) -> Message | None:
+    async def tr(self, key: str, **values: object) -> Sent | None:
         """Say the catalog text `key` in the user's language."""
         return await self.say(await tr(self.update, self.context, key, **values))
 

@@ -63,8 +63,14 @@ async def start(update: Update, context: Context) -> int:
     if user is not None:
         await services(context).store.touch_user(user.id)
     name = user.first_name if user is not None else ""
-    await say(update, context, await tr(update, context, "menu.greeting", name=name))
-    await show_menu(update, context)
+    # One message: the greeting, then the menu prompt with its buttons.
+    await say(
+        update,
+        context,
+        await tr(update, context, "menu.prompt"),
+        await main_menu_markup(update, context),
+        lead=[await tr(update, context, "menu.greeting", name=name)],
+    )
     return end_flow(update, context)
 
 

@@ -19,11 +19,11 @@ from telegram import (
     InlineKeyboardMarkup,
 )
 from telegram.constants import ParseMode
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest
 
 from bot.emulator import BotApiEmulator
-from bot.request import AiohttpRequest, DownloadTooLarge, build_requests
+from bot.request import AiohttpRequest, DownloadTooLarge, build_requests, unparsed_result
 
 CAP = 64 * 1024
 
@@ -108,6 +108,49 @@ async def test_aiohttp_sends_json_bodies_and_multipart_only_for_files(
         await bot.send_message(user.chat_id, "x")
         await bot.send_document(user.chat_id, b"data", filename="a.bin")
     assert seen[-2:] == ["sendMessage:json", "sendDocument:files"]
+
+
+async def test_raw_filter_sees_get_updates_json_before_ptb_parses_it(
+    emulator: BotApiEmulator,
+) -> None:
+    seen: list[list[int]] = []
+
+    def keep_odd(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        seen.append([raw["update_id"] for raw in batch])
+        return [raw for raw in batch if raw["update_id"] % 2]
+
+    updates_request = AiohttpRequest(1)
+    updates_request.raw_filter = keep_odd
+    user = emulator.user(7003)
+    async with make_bot(emulator, AiohttpRequest(), updates_request) as bot:
+        for n in range(4):
+            await user.send_text(f"m{n}")
+        await bot.send_message(user.chat_id, "not a batch")  # other methods: untouched
+        updates = await bot.get_updates(timeout=1)
+    assert seen == [[1, 2, 3, 4]]
+    assert [(u.update_id, u.message.text) for u in updates if u.message] == [(1, "m0"), (3, "m2")]
+
+
+async def test_unparsed_result_hands_over_the_json_and_ptb_skips_the_message(
+    emulator: BotApiEmulator, bot: Bot
+) -> None:
+    user = emulator.user(7004)
+    aiohttp_transport = isinstance(bot.request, AiohttpRequest)
+    with unparsed_result() as raw:
+        sent = await bot.send_message(user.chat_id, "<b>안녕</b>", parse_mode=ParseMode.HTML)
+    assert user.last.plain == "안녕"
+    if aiohttp_transport:
+        assert sent is True  # type: ignore[comparison-overlap]
+        assert raw[0]["message_id"] == user.last.message_id
+        assert raw[0]["chat"]["id"] == user.chat_id
+    else:  # PTB's HTTPXRequest: parsed as usual
+        assert sent.message_id == user.last.message_id and raw == []
+    # Outside the block, and for errors inside it, nothing changes.
+    again = await bot.send_message(user.chat_id, "x")
+    assert again.message_id == user.last.message_id
+    with unparsed_result() as raw, pytest.raises(BadRequest):
+        await bot.send_message(user.chat_id, "")
+    assert raw == []
 
 
 async def test_429_is_retry_after(emulator: BotApiEmulator, bot: Bot) -> None:
