@@ -102,6 +102,13 @@ def _remember(name: str, model: IntentModel) -> None:
         del _LOADED[next(iter(_LOADED))]
 
 
+def cache_path(inputs: BuildInputs) -> Path | None:
+    """Where the model for these inputs is (or would be) cached; None without a cache."""
+    if inputs.cache_dir is None:
+        return None
+    return inputs.cache_dir / f"faq-model-{inputs_digest(inputs)[:20]}.npz"
+
+
 def build_answerer(inputs: BuildInputs | None = None, kb: KnowledgeBase | None = None) -> Answerer:
     """Load the knowledge base and corpus, fit (or load the cached) model, return the answerer.
 

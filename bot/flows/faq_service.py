@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from bot.config import Settings
 from faq.answerer import Answerer, FusionSettings
-from faq.build import BuildInputs, build_answerer
+from faq.build import BuildInputs, build_answerer, cache_path
 from faq.kb import DEFAULT_PATH, Entry, KnowledgeBase
 from faq.matcher import MatchResult
 from faq.training import TRAINING_DIR
@@ -36,6 +36,14 @@ class FaqService:
 
     def __init__(self, inputs: BuildInputs) -> None:
         self.inputs = inputs
+        cached = cache_path(inputs)
+        if cached is not None and not cached.exists():
+            # Fitting peaks at over a gigabyte; in a worker process that memory is returned
+            # when it exits, and the bot itself only ever holds the fitted model.
+            with ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            ) as pool:
+                pool.submit(_fit_into_cache, inputs).result()
         self.answerer: Answerer = build_answerer(inputs)
         self._reloading: asyncio.Lock | None = None
 
