@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 from bot.config import Settings
 from faq.answerer import Answerer, FusionSettings
@@ -64,7 +65,9 @@ class FaqService:
             if settings.faq_suggest_threshold is not None
             else defaults.suggest_threshold,
         )
-        cache = settings.faq_cache_dir or settings.database_path.parent / "faq-cache"
+        # Beside the database; chat mode's in-memory database keeps it in data/ (git-ignored).
+        home = Path("data") if str(settings.database_path) == ":memory:" else settings.database_path.parent
+        cache = settings.faq_cache_dir or home / "faq-cache"
         return cls(
             BuildInputs(
                 kb_path=settings.faq_path or DEFAULT_PATH,
