@@ -1,6 +1,6 @@
 """What the NPKI world's identifiers mean: issuing CAs and certificate policy OIDs.
 
-Data only (npki.md §5): `inspect` looks issuers and policies up here; the test generator
+Data only (docs/certificates.md): `inspect` looks issuers and policies up here; the test generator
 uses the same tables to pick a realistic policy and DN per CA.
 """
 
@@ -47,7 +47,7 @@ _BY_ORG = {code.lower(): info for code, info in CAS.items()}
 
 
 def ca_for_organization(org: str | None) -> CaInfo:
-    """Match the issuer's O= value case-insensitively (npki.md §5.1)."""
+    """Match the issuer's O= value case-insensitively (docs/certificates.md)."""
     if not org:
         return OTHER_CA
     return _BY_ORG.get(org.strip().lower(), OTHER_CA)
@@ -103,7 +103,7 @@ POLICIES: dict[str, PolicyInfo] = {
     "1.2.410.200005.1.1.6.1": _p(Y, CORPORATE, RESTRICTED, "기업뱅킹용", "Corporate banking"),
     "1.2.410.200005.1.1.6.2": _p(Y, PERSONAL, RESTRICTED, _CARD_KO, _CARD_EN),
     "1.2.410.200005.1.1.6.8": _p(Y, CORPORATE, RESTRICTED, _TAX_KO, _TAX_EN),
-    # 금융인증서 (KFTC cloud): never a file, flagged so the bot can explain (npki.md §1.4)
+    # 금융인증서 (KFTC cloud): never a file, flagged so the bot can explain (docs/certificates.md)
     "1.2.410.200005.1.1.1.10": _fin(PERSONAL),
     "1.2.410.200005.1.1.8.11": _fin(CORPORATE),
     "1.2.410.200005.1.1.8.12": _fin(CORPORATE),
@@ -134,7 +134,7 @@ POLICIES: dict[str, PolicyInfo] = {
     "1.2.410.200004.5.4.1.102": _p(C, PERSONAL, RESTRICTED, "증권용", "Securities"),
     "1.2.410.200004.5.4.1.103": _p(C, PERSONAL, RESTRICTED, _CARD_KO, _CARD_EN),
     "1.2.410.200004.5.4.1.104": _p(C, PERSONAL, RESTRICTED, "전자민원용", "Civil services"),
-    # TradeSign (한국무역정보통신); sources disagree on .101's holder (npki.md §5): personal here
+    # TradeSign (한국무역정보통신); sources disagree on .101's holder (docs/certificates.md): personal here
     "1.2.410.200012.1.1.1": _p(T, PERSONAL, GENERAL),
     "1.2.410.200012.1.1.3": _p(T, CORPORATE, GENERAL),
     "1.2.410.200012.1.1.101": _p(T, PERSONAL, RESTRICTED, _BANK_INS_KO, _BANK_INS_EN),

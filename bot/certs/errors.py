@@ -162,7 +162,7 @@ class NotYetValid(NotRegistrable):
 
 
 class FinancialCertificate(NotRegistrable):
-    # 금융인증서 lives in the KFTC cloud; it is never a file a bank can register (npki.md §1.4).
+    # 금융인증서 lives in the KFTC cloud; it is never a file a bank can register (docs/certificates.md).
     code = "financial_certificate"
     default_message = "A financial certificate (금융인증서) cannot be registered as a file."
 

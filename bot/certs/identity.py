@@ -1,7 +1,7 @@
 """Identity check (본인확인): the certificate's VID against an identity number and R.
 
 VID = H(H(DER(SEQUENCE { PrintableString idn, BIT STRING R }))) per KISA KCAC.TS.SIVID
-(npki.md §4). The identity number is only hashed here, never stored or logged.
+(docs/certificates.md). The identity number is only hashed here, never stored or logged.
 """
 
 from __future__ import annotations

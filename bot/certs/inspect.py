@@ -1,7 +1,7 @@
 """Read the public facts of a user certificate: who, which CA, what policy, how long valid.
 
 `inspect_certificate` turns certificate DER into a frozen `CertificateInfo`; it is what the
-register flow shows and what the store keeps (public data only, npki.md §0 item 7).
+register flow shows and what the store keeps (public data only, docs/certificates.md item 7).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ KST = timezone(timedelta(hours=9), "KST")
 MIN_KEY_BITS, MAX_KEY_BITS = 1024, 4096
 IDENTIFY_DATA_OID = "1.2.410.200004.10.1.1"
 _CORPORATE_HINT = re.compile(r"corporation|법인|기업|사업자", re.IGNORECASE)
-# WIZVERA's display-name rule (npki.md §6): the CN up to the first "(", "_", "-" or digit.
+# WIZVERA's display-name rule (docs/certificates.md): the CN up to the first "(", "_", "-" or digit.
 _NAME_CUT = re.compile(r"[(_\-0-9]")
 
 
@@ -212,7 +212,7 @@ def _inspect(cert: x509.Certificate, now: datetime) -> CertificateInfo:
         holder, usage = policy.holder_type, policy.usage
         purpose_ko, purpose_en = policy.purpose_ko, policy.purpose_en
     else:
-        # Unknown policy: guess the holder from the DN, and treat it as restricted (npki.md §5).
+        # Unknown policy: guess the holder from the DN, and treat it as restricted (docs/certificates.md).
         holder = "corporate" if _CORPORATE_HINT.search(subject_dn) else "personal"
         usage, purpose_ko, purpose_en = "restricted", None, None
 

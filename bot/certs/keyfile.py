@@ -1,6 +1,6 @@
 """signPri.key: read the encryption scheme, derive keys from a password, decrypt, parse PKCS#8.
 
-Covers seedCBCWithSHA1, the old fixed-IV seedCBC and PBES2 (SEED or AES), npki.md §2–3.
+Covers seedCBCWithSHA1, the old fixed-IV seedCBC and PBES2 (SEED or AES), docs/certificates.md
 Plaintext keys only ever live in local variables of these functions and their callers.
 """
 
@@ -41,7 +41,7 @@ PBES2 = "1.2.840.113549.1.5.13"
 PBKDF2 = "1.2.840.113549.1.5.12"
 RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
 RANDOM_NUM = "1.2.410.200004.10.1.1.3"
-FIXED_IV = b"0123456789012345"  # the old seedCBC scheme's constant IV (npki.md §2.3)
+FIXED_IV = b"0123456789012345"  # the old seedCBC scheme's constant IV (docs/certificates.md)
 
 PRF_HASHES = {
     "1.2.840.113549.2.7": "sha1",
@@ -132,7 +132,7 @@ def _parse_pbes2(params_tlv: der.Tlv, ciphertext: bytes) -> KeyScheme:
     scheme_parts = scheme.expect(der.SEQUENCE).children()
     cipher_oid = scheme_parts[0].as_oid()
     if cipher_oid not in PBES2_CIPHERS:
-        # ARIA and friends: cryptography has no ARIA (npki.md §2.5)
+        # ARIA and friends: cryptography has no ARIA (docs/certificates.md)
         raise UnsupportedFormat("The key file uses an unsupported cipher.")
     cipher, size = PBES2_CIPHERS[cipher_oid]
     iv = scheme_parts[1].expect(der.OCTET_STRING).value
@@ -151,7 +151,7 @@ def _parse_pbes2(params_tlv: der.Tlv, ciphertext: bytes) -> KeyScheme:
 
 
 def password_candidates(password: str) -> list[bytes]:
-    """UTF-8 first; cp949 too when the password has non-ASCII characters (npki.md §2.6)."""
+    """UTF-8 first; cp949 too when the password has non-ASCII characters (docs/certificates.md)."""
     # Telegram or a terminal may leave the line ending; a password never contains one.
     password = password.rstrip("\r\n")
     candidates = [password.encode("utf-8")]
@@ -193,7 +193,7 @@ def decrypt_candidates(scheme: KeyScheme, password: bytes) -> Iterator[bytes]:
         if plain is not None:
             yield plain
     elif scheme.key_format == "seed-cbc":
-        # Sources disagree on this scheme's KDF (npki.md §2.3): PBKDF1 first, then PBKDF2.
+        # Sources disagree on this scheme's KDF (docs/certificates.md): PBKDF1 first, then PBKDF2.
         keys = (
             _pbkdf1_sha1(password, scheme.salt, scheme.iterations)[:16],
             hashlib.pbkdf2_hmac("sha1", password, scheme.salt, scheme.iterations, 16),

@@ -1,7 +1,7 @@
 """PKCS#12 (.pfx/.p12) exports: find the certificate, unlock the key, and recover R.
 
 `cryptography` checks the MAC and password but drops the PKCS#8 attributes, so the shrouded
-key bag is also decrypted here (RFC 7292 App. B KDF, 3DES or PBES2) to read R (npki.md §3.3).
+key bag is also decrypted here (RFC 7292 App. B KDF, 3DES or PBES2) to read R (docs/certificates.md).
 """
 
 from __future__ import annotations

@@ -60,14 +60,14 @@ FORMATS = ("seed-sha1", "seed-cbc", "pbes2-seed", "pbes2-aes", "pfx")
 CA_CODES = ("yessign", "KICA", "SignKorea", "CrossCert", "TradeSign", "other")
 DEFAULT_RESIDENT_NUMBER = "8001011234567"
 DEFAULT_BUSINESS_NUMBER = "1208800767"
-ITERATIONS = 2048  # what real files use (npki.md §2.6)
+ITERATIONS = 2048  # what real files use (docs/certificates.md)
 
 _IDENTIFY_DATA = "1.2.410.200004.10.1.1"
 _VID = "1.2.410.200004.10.1.1.1"
 _RANDOM_NUM = "1.2.410.200004.10.1.1.3"
 _HASH_OIDS = {"sha1": "1.3.14.3.2.26", "sha256": "2.16.840.1.101.3.4.2.1"}
 
-# (issuer CN, issuer O, issuer C, NPKI folder) per CA code (npki.md §5.1); the CNs say TEST so
+# (issuer CN, issuer O, issuer C, NPKI folder) per CA code (docs/certificates.md); the CNs say TEST so
 # a test intermediate can never pass for a real one, the O= values are the real CAs' (catalog).
 _ISSUERS = {
     "yessign": ("yessignCA Class 4 kcert TEST", "yessign", "KR", "yessign"),
@@ -229,7 +229,7 @@ def _issuer_name(ca: str) -> x509.Name:
 def _subject_parts(
     ca: str, corporate: bool, name: str, issued: datetime, serial: int
 ) -> list[tuple[str, str]]:
-    """(key, value) pairs most specific first, after the CA conventions in npki.md §6."""
+    """(key, value) pairs most specific first, after the CA conventions in docs/certificates.md"""
     day = (issued + timedelta(hours=9)).strftime("%Y%m%d")  # CN dates are KST
     tail = f"{serial % 10**9:09d}"
     if ca == "yessign":
@@ -332,7 +332,7 @@ def _pkcs8_with_random(key: rsa.RSAPrivateKey, random_num: bytes | None) -> byte
     )
     if random_num is None:
         return plain
-    # Re-encode PrivateKeyInfo with the KISA randomNum attribute appended (npki.md §3.1).
+    # Re-encode PrivateKeyInfo with the KISA randomNum attribute appended (docs/certificates.md).
     from pyasn1.codec.der import decoder
 
     info, _rest = decoder.decode(plain)
@@ -382,7 +382,7 @@ def encrypt_private_key(
     iterations: int = ITERATIONS,
     salt: bytes | None = None,
 ) -> bytes:
-    """Write signPri.key bytes in one of the NPKI encryption formats (npki.md §2)."""
+    """Write signPri.key bytes in one of the NPKI encryption formats (docs/certificates.md)."""
     salt = salt if salt is not None else os.urandom(8)
     if fmt in ("seed-sha1", "seed-cbc"):
         dk = _pbkdf1(password, salt, iterations)
@@ -605,7 +605,7 @@ def generate_test_certificate(
     key = private_key or rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     random_num = secrets.token_bytes(20) if include_random else None
 
-    # notAfter is 23:59:59 KST (14:59:59Z), a year after issue (npki.md §7)
+    # notAfter is 23:59:59 KST (14:59:59Z), a year after issue (docs/certificates.md)
     day = now.replace(hour=15, minute=0, second=0, microsecond=0)
     if expired:
         not_before = day - timedelta(days=400)

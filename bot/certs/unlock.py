@@ -1,7 +1,7 @@
 """Prove possession: unlock a bundle's private key with the user's password.
 
 The password is right only when the padding is valid, the PKCS#8 parses and the key's public
-numbers equal the certificate's (npki.md §2.7). Nothing decrypted is cached or logged.
+numbers equal the certificate's (docs/certificates.md). Nothing decrypted is cached or logged.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ __all__ = [
     "classify",
 ]
 
-# Real files are 0.7–2.6 KB and a zip of a whole NPKI tree a few KB (npki.md §1.5).
+# Real files are 0.7–2.6 KB and a zip of a whole NPKI tree a few KB (docs/certificates.md).
 MAX_FILE_BYTES = 64 * 1024
 MAX_ARCHIVE_ENTRIES = 64
 MAX_ARCHIVE_UNCOMPRESSED = 1024 * 1024

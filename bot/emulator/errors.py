@@ -1,4 +1,4 @@
-"""Bot API error responses and the limits of the real Bot API (see docs/telegram.md).
+"""Bot API error responses and the limits of the real Bot API (see docs/architecture.md).
 
 Every method module raises `ApiError`; the transport turns it into Telegram's JSON envelope.
 """

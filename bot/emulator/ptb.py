@@ -1,4 +1,4 @@
-"""Wiring a python-telegram-bot Application to the emulator, as telegram.md prescribes.
+"""Wiring a python-telegram-bot Application to the emulator, as docs/architecture.md describes.
 
 Tests, benchmarks and chat mode share these two helpers so they all run the bot the same way:
 `builder_for` points PTB at the emulator, `polling` runs an Application for a `with` block.

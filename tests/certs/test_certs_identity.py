@@ -85,7 +85,7 @@ def test_invalid_identity_numbers(bad: str) -> None:
 
 
 def test_real_test_vector_vid_structure() -> None:
-    """pypinksign's public CA test certificate carries a SHA-256 VID for 'HKD' (npki.md §4.1)."""
+    """pypinksign's public CA test certificate carries a SHA-256 VID for 'HKD' (docs/certificates.md)."""
     from pypinksign.test_pinkSign import TEST_CERT
 
     vid = read_virtual_id(base64.b64decode(TEST_CERT["signCert"]))

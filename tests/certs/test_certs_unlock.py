@@ -134,7 +134,7 @@ def test_cp949_password(fmt: str) -> None:
 
 
 def test_old_seed_cbc_with_pbkdf2_key_is_accepted(seed_cert) -> None:
-    """The seedCBC scheme's KDF is disputed (npki.md §2.3): a PBKDF2-derived key must also open."""
+    """The seedCBC scheme's KDF is disputed (docs/certificates.md): a PBKDF2-derived key must also open."""
     import hashlib
     import os
 

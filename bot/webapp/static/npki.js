@@ -1,6 +1,6 @@
 // NPKI in the browser: read signCert.der, decrypt signPri.key or a PBES2 .pfx with the
 // password, check the key belongs to the certificate, sign the server's challenge.
-// Formats: /work/shared/docs/npki.md §2–3; the Python reference is bot/certs/keyfile.py,
+// Formats: docs/certificates.md; the Python reference is bot/certs/keyfile.py,
 // unlock.py and pfx.py. Nothing here leaves the device: the page posts only the certificate,
 // the signature and (for the identity check) R with the number the customer typed.
 
@@ -14,7 +14,7 @@ export class NpkiError extends Error {
   }
 }
 
-export const MAX_ITERATIONS = 100000; // the file chooses the count: cap it (npki.md §2.6)
+export const MAX_ITERATIONS = 100000; // the file chooses the count: cap it (docs/certificates.md)
 export const MAX_FILE_BYTES = 64 * 1024;
 // What is signed: a fixed label, then the server's random challenge (domain separation, so a
 // signature made here is never a valid signature over anything a bank would accept).
@@ -157,7 +157,7 @@ async function decryptCbc(cipher, key, iv, ciphertext) {
 /**
  * Decrypt EncryptedPrivateKeyInfo-style data: `algorithm` is the AlgorithmIdentifier node.
  * Returns every plaintext whose padding is valid (the old seedCBC variant has two
- * derivations, npki.md §2.3); the caller decides by parsing.
+ * derivations, docs/certificates.md); the caller decides by parsing.
  */
 export async function decryptWithPassword(algorithm, ciphertext, password) {
   const [oidNode, params] = guard(() => der.children(der.expect(algorithm, der.SEQUENCE)),
