@@ -114,6 +114,19 @@ def peak_rss_mib(child: subprocess.Popen[bytes]) -> float:
     return float("nan")
 
 
+def cpu_seconds(child: subprocess.Popen[bytes] | None = None) -> float:
+    """CPU time (user + system) used so far by `child`, or by this process when None."""
+    if child is None:
+        times = os.times()
+        return times.user + times.system
+    try:
+        with open(f"/proc/{child.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:

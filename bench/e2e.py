@@ -4,7 +4,8 @@ One run prints: kcert-bot, the stock PTB echo bot (httpx, PTB defaults) and an e
 kcert-bot's own transport (bot/request.py: the floor for it), with ratios; a fairness run
 (a quiet user's reply p99 while another user sends --flood messages at once); kcert-bot's
 peak RSS. Messages are drawn from >= 500 distinct FAQ-like texts, not a handful repeated.
-Targets are printed, never asserted. Usage: python bench/e2e.py [--users N] [--messages M]
+Targets are printed, never asserted.
+Usage: python bench/e2e.py [--users N] [--messages M] [--rounds R] [--flood F]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from subprocess import Popen
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._harness import (
+    cpu_seconds,
     median,
     peak_rss_mib,
     percentile,
@@ -96,19 +98,25 @@ def distinct_messages() -> list[str]:
 
 
 MESSAGES = distinct_messages()
-Result = tuple[float, list[float]]  # updates/s, reply latencies (s)
+# updates/s, reply latencies (s), CPU ms per update of the bot and of this harness
+Result = tuple[float, list[float], float, float]
 
 
 async def run_load(
-    emulator: BotApiEmulator, first_user: int, users: int, per_user: int, *, offset: int = 0
+    emulator: BotApiEmulator,
+    first_user: int,
+    users: int,
+    per_user: int,
+    child: Popen[bytes] | None = None,
 ) -> Result:
     latencies: list[float] = []
+    bot_cpu, own_cpu = cpu_seconds(child), cpu_seconds()
 
     async def one_user(index: int) -> None:
         user = emulator.user(first_user + index, language_code="ko")
         for n in range(per_user):
             before = user.message_count
-            number = offset + index * per_user + n
+            number = index * per_user + n
             # Every 10th message is a command, the rest are distinct questions.
             text = (
                 _COMMANDS[number // 10 % 3]
@@ -124,7 +132,9 @@ async def run_load(
     await asyncio.gather(*(one_user(i) for i in range(users)))
     elapsed = time.perf_counter() - started
     await emulator.settle_by_quiet(timeout=60)  # the bot is in another process: no reports
-    return users * per_user / elapsed, latencies
+    updates = users * per_user
+    bot_ms = (cpu_seconds(child) - bot_cpu) * 1000 / updates if child else float("nan")
+    return updates / elapsed, latencies, bot_ms, (cpu_seconds() - own_cpu) * 1000 / updates
 
 
 async def run_flood(emulator: BotApiEmulator, first_user: int, flood: int, asks: int) -> Result:
@@ -142,7 +152,7 @@ async def run_flood(emulator: BotApiEmulator, first_user: int, flood: int, asks:
         await quiet.next_message(after=before, timeout=120)
         latencies.append(time.perf_counter() - asked)
     await emulator.settle_by_quiet(timeout=300)
-    return flood / (time.perf_counter() - started), latencies
+    return flood / (time.perf_counter() - started), latencies, float("nan"), float("nan")
 
 
 async def measure(
@@ -158,7 +168,7 @@ async def measure(
     try:
         await wait_polling(emulator, child, mark)
         await run_load(emulator, first_user + 90_000, 2, 2)  # warm-up
-        load = await run_load(emulator, first_user, args.users, args.messages)
+        load = await run_load(emulator, first_user, args.users, args.messages, child)
         fair = await run_flood(emulator, first_user + 80_000, args.flood, 20) if flood else None
         rss = peak_rss_mib(child)
     finally:
@@ -167,61 +177,91 @@ async def measure(
     return load, fair, rss
 
 
+Bots = ("kcert-bot", "PTB echo (stock httpx)", "PTB echo (kcert transport)")
+
+
+def combine(results: list[Result]) -> Result:
+    """Rounds of one bot: the median throughput and CPU, every latency pooled."""
+    return (
+        median([r[0] for r in results]),
+        [x for r in results for x in r[1]],
+        median([r[2] for r in results]),
+        median([r[3] for r in results]),
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--flood", type=int, default=10_000)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="each bot runs this often, the three interleaved"
+    )
     args = parser.parse_args()
     total = args.users * args.messages
+    runs: dict[str, list[Result]] = {name: [] for name in Bots}
+    fair: Result | None = None
+    rss = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         async with BotApiEmulator() as emulator:
-            ours, fair, rss = await measure(
-                emulator,
-                lambda: start_kcert_bot(emulator, Path(tmp) / "bench.sqlite3"),
-                100_000,
-                args,
-                flood=True,
-            )
-            stock, _, _ = await measure(emulator, lambda: start_echo_bot(emulator), 200_000, args)
-            floor, _, _ = await measure(
-                emulator, lambda: start_echo_bot(emulator, "kcert"), 300_000, args
-            )
+            # Interleaved (kcert, stock, floor, kcert, ...): a shared machine's speed drifts
+            # over a minute, and ratios of neighbouring runs cancel most of that drift.
+            for n in range(args.rounds):
+                base = 1_000_000 * (n + 1)
+                starters: dict[str, Callable[[], Popen[bytes]]] = {
+                    Bots[0]: lambda: start_kcert_bot(emulator, Path(tmp) / "bench.sqlite3"),
+                    Bots[1]: lambda: start_echo_bot(emulator),
+                    Bots[2]: lambda: start_echo_bot(emulator, "kcert"),
+                }
+                for k, (name, starter) in enumerate(starters.items()):
+                    flood = name == Bots[0] and n == args.rounds - 1
+                    load, flooded, peak = await measure(
+                        emulator, starter, base + 100_000 * k, args, flood=flood
+                    )
+                    runs[name].append(load)
+                    if name == Bots[0]:
+                        rss = max(rss, peak)
+                        fair = flooded or fair
+    ours, stock, floor = (combine(runs[name]) for name in Bots)
+
+    def ratio_of(other: str) -> float:
+        """The median over rounds of kcert's throughput over `other`'s in the same round."""
+        return median([a[0] / b[0] for a, b in zip(runs[Bots[0]], runs[other], strict=True)])
 
     def row(name: str, result: Result) -> tuple[str, ...]:
-        rate, lat = result
+        rate, lat, bot_ms, own_ms = result
         return (
             name,
             f"{rate:.0f}",
             f"{median(lat) * 1000:.1f}",
             f"{percentile(lat, 99) * 1000:.1f}",
+            f"{bot_ms:.2f}",
+            f"{own_ms:.2f}",
         )
 
     def p99(result: Result) -> float:
         return percentile(result[1], 99)
 
-    rows = [
-        row("kcert-bot", ours),
-        row("PTB echo (stock httpx)", stock),
-        row("PTB echo (kcert transport)", floor),
-    ]
+    rows = [row(name, result) for name, result in zip(Bots, (ours, stock, floor), strict=True)]
     print(
         f"{args.users} users x {args.messages} messages = {total} updates "
-        f"({len(MESSAGES)} distinct texts), each bot in its own process"
+        f"({len(MESSAGES)} distinct texts), each bot in its own process, {args.rounds} rounds "
+        "interleaved; updates/s and CPU: median of the rounds, p50/p99: all rounds pooled"
     )
-    print(table(rows, ("bot", "updates/s", "p50 ms", "p99 ms")))
+    print(table(rows, ("bot", "updates/s", "p50 ms", "p99 ms", "bot CPU ms/upd", "harness")))
     print()
     ratios = [
         (
             "kcert / stock echo",
-            f"{ours[0] / stock[0]:.2f}",
+            f"{ratio_of(Bots[1]):.2f}",
             ">= 1.0",
             f"{p99(ours) / p99(stock):.2f}",
             "<= 1.5",
         ),
         (
             "kcert / same-transport echo",
-            f"{ours[0] / floor[0]:.2f}",
+            f"{ratio_of(Bots[2]):.2f}",
             ">= 0.6",
             f"{p99(ours) / p99(floor):.2f}",
             "",

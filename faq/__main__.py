@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _ask(matcher: Answerer, kb: KnowledgeBase, question: str, lang: str | None, out: TextIO) -> int:
-    result = matcher.match(question, lang)
+    result = matcher.match(question, lang, exhaustive=True)  # the CLI shows every score
     out.write(f"decision: {result.decision}  (lang {result.lang}, score {result.score:.1f})\n")
     for entry_id, score in result.scores:
         out.write(f"  {score:5.1f}  {entry_id}\n")
@@ -102,7 +102,7 @@ def _match(matcher: Answerer, source: TextIO, out: TextIO, as_json: bool) -> int
         query = line.rstrip("\r\n")
         if not query.strip():
             continue
-        r = matcher.match(query)
+        r = matcher.match(query, exhaustive=True)
         if as_json:
             record = {
                 "query": r.query,

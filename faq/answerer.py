@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from faq.intent import IntentModel, IntentSettings
 from faq.kb import KnowledgeBase
-from faq.matcher import Matcher, MatchResult, MatchSettings
+from faq.matcher import MAX_FUZZY, Matcher, MatchResult, MatchSettings
 from faq.training import OUT_OF_SCOPE, Example
 
 __all__ = ["SMALL_TALK_PREFIX", "Answerer", "FusionSettings"]
@@ -58,14 +58,45 @@ class Answerer:
         self.model = model or IntentModel(examples, intent, english_words=self.matcher.english_words)
         self._entry_ids = frozenset(e.id for e in kb.entries)
 
-    def match(self, query: str, lang: str | None = None) -> MatchResult:
-        """Decide how to reply to `query`; `lang` (the chat's language) is only a hint."""
-        fuzzy = self.matcher.match(query, lang)
-        if not query.strip() or (fuzzy.decision == "fallback" and not fuzzy.scores and not any(
-            ch.isalnum() for ch in query
-        )):
-            return fuzzy
-        return self.decide(fuzzy, self.model.probabilities(query))
+    def match(self, query: str, lang: str | None = None, *, exhaustive: bool = False) -> MatchResult:
+        """Decide how to reply to `query`; `lang` (the chat's language) is only a hint.
+
+        The classifier runs first. When its probabilities alone fix the decision whatever the
+        fuzzy scores are (`fuzzy_irrelevant`), the fuzzy matcher (the costlier half) is not run:
+        the decision and the entry are the same, only `score`/`scores` then show the
+        classifier's share. `exhaustive=True` always runs both (the CLI shows every score)."""
+        if not query.strip() or not any(ch.isalnum() for ch in query):
+            fuzzy = self.matcher.match(query, lang)
+            if fuzzy.decision == "fallback" and not fuzzy.scores:
+                return fuzzy
+            return self.decide(fuzzy, self.model.probabilities(query))
+        probs = self.model.probabilities(query)
+        if not exhaustive and self.fuzzy_irrelevant(probs):
+            unscored = MatchResult(query, "fallback", None, 0.0, (), self.matcher.language(query, lang), ())
+            return self.decide(unscored, probs)
+        return self.decide(self.matcher.match(query, lang), probs)
+
+    def fuzzy_irrelevant(self, probs: Mapping[str, float]) -> bool:
+        """Whether `decide` reaches the same decision and entry for every possible fuzzy score
+        (0-100 per entry): small talk and a confident out-of-scope class ignore fuzzy scores;
+        an answer is fixed when the classifier's lead over the runner-up is larger than any
+        fuzzy score could close, and its own share already clears the thresholds."""
+        f = self.fusion
+        if not probs:
+            return False
+        top_label = max(probs, key=probs.__getitem__)
+        if top_label.startswith(SMALL_TALK_PREFIX) and probs[top_label] >= f.small_talk_threshold:
+            return True
+        confident_out = top_label == OUT_OF_SCOPE and probs[top_label] >= f.out_of_scope_threshold
+        if confident_out and f.fuzzy_override > MAX_FUZZY:  # no fuzzy score can override it
+            return True
+        if top_label not in self._entry_ids:
+            return False
+        first = probs[top_label]
+        second = max((probs.get(e, 0.0) for e in self._entry_ids if e != top_label), default=0.0)
+        w = f.classifier_weight
+        lead = w * (first - second) - (1 - w) * MAX_FUZZY / 100  # the least the best leads by
+        return lead > 0 and lead >= f.margin and w * first >= f.answer_threshold
 
     def decide(self, fuzzy: MatchResult, probs: Mapping[str, float]) -> MatchResult:
         """Fuse one query's fuzzy result with its class probabilities."""

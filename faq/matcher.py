@@ -23,6 +23,7 @@ from faq.spelling import Speller, to_jamo
 __all__ = [
     "CORE_TERMS",
     "DOMAIN_TERMS",
+    "MAX_FUZZY",
     "OTHER_PRODUCTS",
     "Decision",
     "MatchResult",
@@ -107,6 +108,9 @@ CORE_TERMS: dict[str, tuple[str, ...]] = {
 }
 
 _WORD = re.compile(r"[a-z]+")
+_LETTER = re.compile(r"[a-zA-Z가-힣ㄱ-ㅎㅏ-ㅣ]")
+# No score is above this (keyword bonuses are capped there): faq.answerer relies on it.
+MAX_FUZZY = 100.0
 # In a large KB only the entries sharing the most weighted terms with the query are scored
 # fuzzily; the shipped KB is far below this, so there every entry is always scored.
 _CANDIDATES = 64
@@ -339,7 +343,7 @@ class Matcher:
             hits = sum(1 for k in kws if k in probe) if kws else 0
             if hits:
                 bonus = min(s.keyword_cap, hits * s.keyword_bonus)
-                best[e] = min(100.0, best.get(e, 0.0) + bonus)
+                best[e] = min(MAX_FUZZY, best.get(e, 0.0) + bonus)
 
         off_topic = not any(
             t in probe if lang == "ko" else f" {t}" in probe for t in choices.domain
@@ -354,9 +358,7 @@ class Matcher:
     def _rank(
         self, query: str, lang: str | None, exclude: tuple[str, int, int] | None = None
     ) -> tuple[str, list[tuple[str, float]]]:
-        detected = detect_language(query, english_words=self._english_words)
-        if lang in LANGUAGES and not re.search(r"[a-zA-Z가-힣ㄱ-ㅎㅏ-ㅣ]", query):
-            detected = lang  # nothing to detect from (digits, emoji): trust the chat language
+        detected = self.language(query, lang)
         spaced = self._norm(query)
         if not spaced:
             return detected, []
@@ -378,6 +380,12 @@ class Matcher:
             key=lambda item: (-item[1], item[0]),
         )
         return detected, ranked
+
+    def language(self, query: str, lang: str | None = None) -> str:
+        """The language `query` is written in; `lang` (the chat's) when nothing tells."""
+        if lang in LANGUAGES and not _LETTER.search(query):
+            return lang  # nothing to detect from (digits, emoji): trust the chat language
+        return detect_language(query, english_words=self._english_words)
 
     def _english_part(self, spaced: str) -> str:
         """The English words of a mostly-English query that also holds Korean terms, else ""."""

@@ -26,18 +26,16 @@ _SYLLABLES = 11172
 MIN_JAMO = 5
 
 
+# Syllable → its jamo, for str.translate (every query is decomposed: a loop in C, not Python).
+_DECOMPOSED = {
+    0xAC00 + code: _INITIALS[code // 588] + _MEDIALS[(code % 588) // 28] + _FINALS[code % 28]
+    for code in range(_SYLLABLES)
+}
+
+
 def to_jamo(text: str) -> str:
     """Decompose every Hangul syllable into its jamo: 인증서 → ㅇㅣㄴㅈㅡㅇㅅㅓ."""
-    out: list[str] = []
-    for ch in text:
-        code = ord(ch) - 0xAC00
-        if 0 <= code < _SYLLABLES:
-            out.append(_INITIALS[code // 588])
-            out.append(_MEDIALS[(code % 588) // 28])
-            out.append(_FINALS[code % 28])
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_DECOMPOSED)
 
 
 def _is_hangul_word(word: str) -> bool:

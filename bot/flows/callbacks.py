@@ -11,10 +11,10 @@ The client can forge any of it, so handlers re-check ownership and state in the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import typing
 from collections.abc import Callable, Coroutine
-from functools import wraps
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from telegram import Update
@@ -38,9 +38,8 @@ class CallbackData:
     prefix: ClassVar[str]
 
     @classmethod
-    def _fields(cls) -> list[tuple[str, Any]]:
-        hints = typing.get_type_hints(cls)
-        return [(f.name, hints[f.name]) for f in dataclasses.fields(typing.cast(Any, cls))]
+    def _fields(cls) -> tuple[tuple[str, Any], ...]:
+        return _fields_of(cls)  # resolving type hints costs more than packing: once per class
 
     def pack(self) -> str:
         parts = [self.prefix]
@@ -82,6 +81,18 @@ class CallbackData:
         parts = [re.escape(cls.prefix)]
         parts += [re.escape(str(fixed[n])) if n in fixed else _field_regex(kinds[n]) for n in names]
         return "^" + re.escape(SEPARATOR).join(parts) + "$"
+
+
+_FIELDS: dict[type[CallbackData], tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields_of(cls: type[CallbackData]) -> tuple[tuple[str, Any], ...]:
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        hints = typing.get_type_hints(cls)
+        fields = tuple((f.name, hints[f.name]) for f in dataclasses.fields(typing.cast(Any, cls)))
+        _FIELDS[cls] = fields
+    return fields
 
 
 def _size(data: str) -> int:
@@ -333,7 +344,7 @@ def receives(
     def decorate(
         func: Callable[[Update, C, D], Coroutine[Any, Any, R]],
     ) -> Callable[[Update, C], Coroutine[Any, Any, R | None]]:
-        @wraps(func)
+        @functools.wraps(func)
         async def handler(update: Update, context: C) -> R | None:
             query = update.callback_query
             try:

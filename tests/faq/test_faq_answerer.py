@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from faq.answerer import Answerer
+from faq.answerer import Answerer, FusionSettings
 from faq.build import BuildInputs, build_answerer, inputs_digest
 from faq.evaluation import leave_one_author_out, model_confusions, report
 from faq.intent import IntentModel, focus_clause
 from faq.kb import DEFAULT_PATH, load_knowledge_base
+from faq.matcher import MatchResult
 from faq.training import OUT_OF_SCOPE, TRAINING_DIR, Example, TrainingError, load_corpus, load_file
 
 
@@ -210,3 +211,47 @@ def test_the_cache_is_plain_arrays_and_a_tampered_one_is_rebuilt(tmp_path: Path)
     assert not marker.exists()
     assert answerer.match("인증서 등록 어떻게 해요").entry_id == "how-to-register"
     assert IntentModel.load(path).classes == answerer.model.classes  # rebuilt and rewritten
+
+
+@pytest.mark.parametrize(
+    "fusion",
+    [FusionSettings(), FusionSettings(fuzzy_override=60.0, margin=0.05, classifier_weight=0.6)],
+    ids=["shipped", "fuzzy-override"],
+)
+def test_the_classifier_first_short_cut_decides_exactly_as_both_halves_do(
+    answerer: Answerer, fusion: FusionSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`match` skips the fuzzy matcher when the probabilities fix the decision; the decision,
+    entry, language and suggestions equal those of the exhaustive path on one training
+    author's phrasings, on blends of two entries' questions and halves of questions (where
+    the classifier hesitates and the fuzzy half matters), and on odd inputs; and the short
+    cut is really taken."""
+    tuned = Answerer(answerer.kb, (), fusion=fusion, matcher=answerer.matcher, model=answerer.model)
+    corpus = [e.text for e in load_corpus(answerer.kb) if e.author == "dev-1"][::2]
+    questions = [q for e in answerer.kb.entries for q in e.questions["ko"][:2]]
+    blends = [f"{a} {b}" for a, b in zip(questions, questions[7:], strict=False)]
+    halves = [q[: len(q) // 2] for q in questions] + [q[len(q) // 2 :] for q in questions]
+    odd = ["ㅇㅇ", "ok", "?", "12345", "dlswmdtj", "인증서", "cert 해제 menu", "thx!!", "ㅠㅠ 안돼요"]
+    fuzzy_calls = 0
+    real = tuned.matcher.match
+
+    def counting(query: str, lang: str | None = None) -> MatchResult:
+        nonlocal fuzzy_calls
+        fuzzy_calls += 1
+        return real(query, lang)
+
+    monkeypatch.setattr(tuned.matcher, "match", counting)
+    queries = corpus + blends + halves + odd
+    assert len(queries) > 250
+    for query in queries:
+        for lang in ("ko", "en"):
+            fast = tuned.match(query, lang)
+            full = tuned.match(query, lang, exhaustive=True)
+            same = (fast.decision, fast.lang, fast.suggestions) == (
+                full.decision, full.lang, full.suggestions,
+            )  # fmt: skip
+            assert same, (query, fast, full)
+            if fast.decision != "fallback":
+                assert fast.entry_id == full.entry_id, (query, fast, full)
+    exhaustive_calls = 2 * len(queries)
+    assert fuzzy_calls - exhaustive_calls < exhaustive_calls * 0.8  # a good share was skipped
