@@ -9,6 +9,8 @@ phrasings plus `faq/training/` (faq.training). Everything here is pure and deter
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import json
 import re
 import unicodedata
@@ -118,11 +120,12 @@ class IntentModel:
         # each vectoriser's analyser, vocabulary and idf, and the classifier's weights per
         # feature as one dense array, so a query is a few dict lookups and one numpy gather.
         self._parts = tuple(
-            _Part(v.build_analyzer(), v.vocabulary_, v.idf_.astype(np.float32), offset)
+            _Part(v.vocabulary_, v.idf_.astype(np.float32), offset)
             for v, offset in _offsets((self._surface, self._jamo, self._words))
         )
         self._weights = np.ascontiguousarray(self._classifier.coef_.T, dtype=np.float32)
         self._bias = self._classifier.intercept_.astype(np.float32)
+        self._index()
         if keep_estimator:  # tests compare the fast path with scikit-learn's own
             self.estimator = (self._surface, self._jamo, self._words, self._classifier)
         del self._surface, self._jamo, self._words, self._classifier
@@ -161,12 +164,12 @@ class IntentModel:
             model.classes = tuple(meta["classes"])
             offset = 0
             parts = []
-            for i, (spec, terms) in enumerate(zip(_VIEWS, meta["vocabularies"], strict=True)):
+            for i, (_spec, terms) in enumerate(zip(_VIEWS, meta["vocabularies"], strict=True)):
                 idf = np.asarray(data[f"idf{i}"], dtype=np.float32)
                 if len(idf) != len(terms):
                     raise ValueError("vocabulary and idf differ in length")
                 vocabulary = {t: j for j, t in enumerate(terms)}
-                parts.append(_Part(_vectorizer(spec).build_analyzer(), vocabulary, idf, offset))
+                parts.append(_Part(vocabulary, idf, offset))
                 offset += len(terms)
             model._parts = tuple(parts)
             model._weights = np.ascontiguousarray(data["weights"], dtype=np.float32)
@@ -175,32 +178,53 @@ class IntentModel:
             len(model.classes),
         ):
             raise ValueError("weights do not fit the vocabulary")
+        model._index()
         return model
+
+    def _index(self) -> None:
+        """The lookup tables of `_scores`: per view, n-gram → its column + 1 (so that a miss,
+        None, and a hit are told apart by `filter(None, …)` in C), one idf per column + 1, and
+        a zero row in front of the weights for the same shift."""
+        self._columns = tuple(
+            {term: part.offset + j + 1 for term, j in part.vocabulary.items()}
+            for part in self._parts
+        )
+        self._idf = np.concatenate([np.zeros(1, np.float32), *(p.idf for p in self._parts)])
+        self._shifted = np.vstack([np.zeros((1, len(self.classes)), np.float32), self._weights])
 
     def _views(self, text: str) -> tuple[str, str, str]:
         surface = surface_form(text, self._english)
         norm = normalize(text, english_words=self._english)
         return surface, to_jamo(strip_spaces(norm)), norm
 
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The query's tf-idf vector as scikit-learn's vectorisers make it (sublinear tf,
+        L2-normalised per view): column indices and values. The n-grams come from C-level
+        regular expressions and lookups, not from Python loops over characters."""
+        columns: list[int] = []
+        counts: list[int] = []
+        ends: list[int] = []
+        for grams, lookup, view in zip(_GRAMS, self._columns, self._views(text), strict=True):
+            found = Counter(filter(None, map(lookup.get, grams(view))))
+            if found:
+                columns += found.keys()
+                counts += found.values()
+                ends.append(len(columns))
+        if not columns:
+            return np.zeros(0, np.intp), np.zeros(0, np.float32)
+        cols = np.asarray(columns, dtype=np.intp)
+        weight = (1.0 + np.log(np.asarray(counts, dtype=np.float32))) * self._idf[cols]
+        starts = [0, *ends[:-1]]
+        norms = np.sqrt(np.add.reduceat(weight * weight, starts))
+        weight /= np.repeat(norms, np.diff([0, *ends]))
+        return cols - 1, weight
+
     def _scores(self, text: str) -> np.ndarray:
         """Decision values of every class for one text (as LogisticRegression computes them)."""
-        indices: list[int] = []
-        values: list[float] = []
-        for part, view in zip(self._parts, self._views(text), strict=True):
-            counts = Counter(part.analyzer(view))
-            found = [(part.vocabulary[t], n) for t, n in counts.items() if t in part.vocabulary]
-            if not found:
-                continue
-            idx = np.fromiter((j for j, _ in found), dtype=np.int64, count=len(found))
-            tf = 1.0 + np.log(np.fromiter((n for _, n in found), dtype=np.float32, count=len(found)))
-            weight = tf * part.idf[idx]
-            weight /= np.sqrt(np.dot(weight, weight))
-            indices.extend((idx + part.offset).tolist())
-            values.extend(weight.tolist())
-        if not indices:
+        columns, values = self.features(text)
+        if not len(columns):
             return self._bias.copy()
-        rows = self._weights[np.asarray(indices)]
-        return self._bias + np.asarray(values, dtype=np.float32) @ rows
+        return self._bias + values @ self._weights[columns]
 
     def _softmax(self, scores: np.ndarray) -> np.ndarray:
         if len(self.classes) == 2:  # binary: one logit, as scikit-learn stores it
@@ -236,10 +260,50 @@ def _vectorizer(spec: dict[str, Any]) -> TfidfVectorizer:
 
 @dataclass(frozen=True)
 class _Part:
-    analyzer: Callable[[str], list[str]]
     vocabulary: dict[str, int]
     idf: np.ndarray
     offset: int
+
+
+# The analysers of _VIEWS, equal to scikit-learn's (tested): lower case, runs of whitespace
+# made one space, then n-grams. `(?=(.{n}))` finds every overlapping n-gram in one C call.
+_WHITE = re.compile(r"\s\s+")
+_NGRAMS = {n: re.compile(f"(?=(.{{{n}}}))", re.DOTALL) for n in range(1, 6)}
+_TOKEN = re.compile(_VIEWS[2]["token_pattern"])
+
+
+def _char_wb_grams(text: str, low: int, high: int) -> list[str]:
+    """char_wb: n-grams inside space-padded words. The words are joined by two spaces, so a
+    gram across two words holds "  ", which no vocabulary has (nor can have): it is a miss."""
+    padded = " " + "  ".join(_WHITE.sub(" ", text.lower()).split()) + " "
+    if padded == "  ":
+        return []
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        grams += _NGRAMS[n].findall(padded)
+    return grams
+
+
+def _char_grams(text: str, low: int, high: int) -> list[str]:
+    text = _WHITE.sub(" ", text.lower())
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        grams += _NGRAMS[n].findall(text)
+    return grams
+
+
+def _word_grams(text: str, low: int, high: int) -> list[str]:
+    assert (low, high) == (1, 2)
+    tokens = _TOKEN.findall(text.lower())
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+def _analyser(spec: dict[str, Any]) -> Callable[[str], list[str]]:
+    kind = {"char_wb": _char_wb_grams, "char": _char_grams, "word": _word_grams}[spec["analyzer"]]
+    return functools.partial(kind, low=spec["ngram_range"][0], high=spec["ngram_range"][1])
+
+
+_GRAMS = tuple(_analyser(spec) for spec in _VIEWS)
 
 
 def _offsets(vectorizers: Sequence[TfidfVectorizer]) -> list[tuple[TfidfVectorizer, int]]:

@@ -361,19 +361,32 @@ def _strip_polite(word: str) -> str:
     return word
 
 
+def _by_length(suffixes: tuple[str, ...]) -> tuple[tuple[int, frozenset[str]], ...]:
+    """Suffixes grouped by length, longest first: a word has one suffix of each length, so the
+    longest listed one is found with a set lookup per length instead of a scan of the list."""
+    lengths = sorted({len(x) for x in suffixes}, reverse=True)
+    return tuple((n, frozenset(x for x in suffixes if len(x) == n)) for n in lengths)
+
+
+_ENDINGS_BY_LENGTH = _by_length(_ENDINGS)
+_PARTICLES_BY_LENGTH = _by_length(_PARTICLES)
+
+
+def _strip_suffix(word: str, groups: tuple[tuple[int, frozenset[str]], ...]) -> str | None:
+    """The word without its longest listed suffix that leaves two letters, or None."""
+    for n, suffixes in groups:
+        if len(word) - n >= 2 and word[-n:] in suffixes:
+            return word[:-n]
+    return None
+
+
 def _strip_word(word: str) -> str:
     if not _HANGUL.search(word):
         return word
-    for ending in _ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 2:
-            word = word[: -len(ending)]
-            break
-    else:
-        word = _strip_polite(word)
-    for particle in _PARTICLES:
-        if word.endswith(particle) and len(word) - len(particle) >= 2:
-            return word[: -len(particle)]
-    return word
+    stem = _strip_suffix(word, _ENDINGS_BY_LENGTH)
+    word = _strip_polite(word) if stem is None else stem
+    stem = _strip_suffix(word, _PARTICLES_BY_LENGTH)
+    return word if stem is None else stem
 
 
 # Customers who space every morpheme ("케이뱅크 에 등록 하는 순서 를") leave particles, endings

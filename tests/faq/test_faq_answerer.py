@@ -103,17 +103,32 @@ def _small_corpus() -> list[Example]:
 
 
 def test_fast_inference_equals_scikit_learn() -> None:
-    model = IntentModel(_small_corpus(), keep_estimator=True)
+    """The model's own n-grams, tf-idf and scores equal scikit-learn's vectorisers and
+    predict_proba: on held-back phrasings and on inputs made to trip an analyser (runs of
+    spaces, tabs, one-letter words, a word longer than the n-gram range, nothing at all)."""
+    corpus = _small_corpus()
+    model = IntentModel(corpus, keep_estimator=True)
     surface, jamo, words, classifier = model.estimator
-    for query in ["인증서 등록 어떻게 해요", "password 까먹음", "how do i remove my cert", "ㅋㅋ", ""]:
+    held_back = [e.text for i, e in enumerate(load_corpus(load_knowledge_base())) if i % 4 == 1]
+    tricky = [
+        "인증서 등록 어떻게 해요", "password 까먹음", "how do i remove my cert", "ㅋㅋ", "", " ",
+        "a", "a b", "  인증서\t\t등록  ", "인증서\n등록", "x  y   z", "ㄱ", "NPKI 폴더!!",
+        "공동인증서공동인증서공동인증서", "cert 해제 menu 어디", "1 2 3 4 5",
+    ]  # fmt: skip
+    for query in tricky + held_back[::7]:
         v = model._views(query)
         matrix = sparse.hstack(
             [surface.transform([v[0]]), jamo.transform([v[1]]), words.transform([v[2]])],
             format="csr",
         )
+        columns, values = model.features(query)
+        order = np.argsort(columns)
+        assert columns[order].tolist() == matrix.indices[np.argsort(matrix.indices)].tolist(), query
+        expected_values = matrix.data[np.argsort(matrix.indices)]
+        assert np.abs(values[order] - expected_values).max(initial=0.0) < 1e-5, query
         expected = classifier.predict_proba(matrix)[0]
         got = model._softmax(model._scores(query))
-        assert np.abs(expected - got).max() < 1e-5
+        assert np.abs(expected - got).max() < 1e-5, query
 
 
 def test_model_is_cached_by_the_hash_of_its_inputs(tmp_path: Path) -> None:
