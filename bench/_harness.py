@@ -114,16 +114,44 @@ def peak_rss_mib(child: subprocess.Popen[bytes]) -> float:
     return float("nan")
 
 
+def children_peak_rss_mib(child: subprocess.Popen[bytes]) -> float:
+    """The summed peak resident set of `child`'s own children (the FAQ worker), in MiB."""
+    total = 0.0
+    for pid in _children(child.pid):
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
 def cpu_seconds(child: subprocess.Popen[bytes] | None = None) -> float:
-    """CPU time (user + system) used so far by `child`, or by this process when None."""
+    """CPU time (user + system) used so far by `child` and its live children (the FAQ
+    worker), or by this process when None."""
     if child is None:
         times = os.times()
         return times.user + times.system
+    return _process_cpu(child.pid) + sum(_process_cpu(pid) for pid in _children(child.pid))
+
+
+def _children(pid: int) -> list[int]:
     try:
-        with open(f"/proc/{child.pid}/stat", encoding="ascii") as stat:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def _process_cpu(pid: int) -> float:
+    """user + system seconds of one process (its FAQ worker is counted by the caller)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
-        return float("nan")
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

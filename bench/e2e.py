@@ -24,6 +24,7 @@ from subprocess import Popen
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._harness import (
+    children_peak_rss_mib,
     cpu_seconds,
     median,
     peak_rss_mib,
@@ -171,10 +172,11 @@ async def measure(
         load = await run_load(emulator, first_user, args.users, args.messages, child)
         fair = await run_flood(emulator, first_user + 80_000, args.flood, 20) if flood else None
         rss = peak_rss_mib(child)
+        worker_rss = children_peak_rss_mib(child)
     finally:
         await stop(child)
         child.wait()
-    return load, fair, rss
+    return load, fair, rss + worker_rss
 
 
 Bots = ("kcert-bot", "PTB echo (stock httpx)", "PTB echo (kcert transport)")
@@ -249,7 +251,7 @@ async def main() -> None:
         f"({len(MESSAGES)} distinct texts), each bot in its own process, {args.rounds} rounds "
         "interleaved; updates/s and CPU: median of the rounds, p50/p99: all rounds pooled"
     )
-    print(table(rows, ("bot", "updates/s", "p50 ms", "p99 ms", "bot CPU ms/upd", "harness")))
+    print(table(rows, ("bot", "updates/s", "p50 ms", "p99 ms", "bot CPU ms/upd (+worker)", "harness")))
     print()
     ratios = [
         (
@@ -275,7 +277,7 @@ async def main() -> None:
         f"{len(fair[1])} questions: quiet user's p50 {median(fair[1]) * 1000:.0f} ms, "
         f"p99 {p99(fair) * 1000:.0f} ms (target <= 1000 ms)"
     )
-    print(f"kcert-bot peak RSS: {rss:.0f} MiB (target <= 250 MiB)")
+    print(f"kcert-bot peak RSS, with its FAQ worker: {rss:.0f} MiB (target <= 250 MiB)")
 
 
 if __name__ == "__main__":

@@ -193,6 +193,7 @@ async def startup(app: KcertApplication) -> None:
     With WEBAPP_URL set, the Mini App's web server starts too (on WEBAPP_LISTEN:WEBAPP_PORT)."""
     await app.initialize()
     await app.services.keywork.warm()
+    await app.services.faq.start()
     await start_background(app)
     await app.start()
     await start_webapp(app)
@@ -243,6 +244,7 @@ async def shutdown(app: KcertApplication) -> None:
         await app.stop()
     await app.shutdown()
     await app.services.keywork.close()
+    await app.services.faq.close()
     await app.services.store.close()
 
 
@@ -289,6 +291,7 @@ async def close_after_failed_start(app: KcertApplication) -> None:
             await request.shutdown()
         except Exception as exc:
             log.debug("closing an HTTP client after failed start: %s", type(exc).__name__)
+    await app.services.faq.close()
     await app.services.store.close()
 
 

@@ -45,6 +45,8 @@ def faq_model() -> None:
 def make_settings(emulator: BotApiEmulator, database: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "faq_cache_dir": FAQ_CACHE,
+        # In this process (a worker costs ~2 s per bot); test_faq_worker.py runs the worker.
+        "faq_worker": False,
         "bot_token": emulator.token,
         "telegram_api_url": emulator.base_url,
         "database_path": database,

@@ -90,7 +90,7 @@ async def answer_text(
         await say(update, context, svc.catalog.text(await language(update, context), key))
         return "secret"
     ui_lang = await language(update, context)
-    result = svc.faq.match(message.text, ui_lang)
+    result = await svc.faq.match(message.text, ui_lang)
     # Answer in the language of the question; the chat's language setting stays as chosen.
     lang = result.lang if result.lang in ("ko", "en") else ui_lang
     cat = svc.catalog
