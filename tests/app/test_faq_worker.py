@@ -1,4 +1,4 @@
-"""FAQ_WORKER=true (the default of `kcert-bot run`): questions are matched in a child process.
+"""FAQ_WORKER=true: questions are matched in a child process.
 
 The real worker (`python -m faq.serve`) is started by the real bot; the tests kill it, freeze
 it, feed it a broken knowledge base, and check that customers keep getting answers, that the
