@@ -102,30 +102,26 @@ async def stop(child: subprocess.Popen[bytes]) -> None:
     child.kill()
 
 
-def peak_rss_mib(child: subprocess.Popen[bytes]) -> float:
-    """The child's peak resident set so far (Linux VmHWM), in MiB."""
+def _peak_rss_of(pid: int) -> float:
+    """One process's peak resident set so far (Linux VmHWM), in MiB; 0 if it is gone."""
     try:
-        with open(f"/proc/{child.pid}/status", encoding="ascii") as status:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return float("nan")
+    return 0.0
+
+
+def peak_rss_mib(child: subprocess.Popen[bytes]) -> float:
+    """The child's peak resident set so far, in MiB."""
+    return _peak_rss_of(child.pid)
 
 
 def children_peak_rss_mib(child: subprocess.Popen[bytes]) -> float:
     """The summed peak resident set of `child`'s own children (the FAQ worker), in MiB."""
-    total = 0.0
-    for pid in _children(child.pid):
-        try:
-            with open(f"/proc/{pid}/status", encoding="ascii") as status:
-                for line in status:
-                    if line.startswith("VmHWM:"):
-                        total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return total
+    return sum(_peak_rss_of(pid) for pid in _children(child.pid))
 
 
 def cpu_seconds(child: subprocess.Popen[bytes] | None = None) -> float:

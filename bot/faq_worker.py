@@ -117,10 +117,10 @@ class FaqWorker:
             log.error("FAQ worker gave no answer within %.0f s: replacing it", self.timeout)
             await self.close(kill=True)
             raise FaqWorkerError("the FAQ worker timed out") from None
-        except (ConnectionError, RuntimeError) as error:
+        except FaqWorkerError:  # the reader saw the worker stop
+            raise
+        except (ConnectionError, RuntimeError):
             self._pending.pop(request_id, None)
-            if isinstance(error, FaqWorkerError):
-                raise
             raise FaqWorkerError("the FAQ worker's pipe is closed") from None
         if "x" in message:
             raise FaqWorkerError(f"the FAQ worker failed on a question: {message['x']}")
