@@ -266,9 +266,8 @@ class _Part:
 
 
 # The analysers of _VIEWS, equal to scikit-learn's (tested): lower case, runs of whitespace
-# made one space, then n-grams. `(?=(.{n}))` finds every overlapping n-gram in one C call.
+# made one space, then n-grams (slices: twice as fast as a look-ahead regular expression).
 _WHITE = re.compile(r"\s\s+")
-_NGRAMS = {n: re.compile(f"(?=(.{{{n}}}))", re.DOTALL) for n in range(1, 6)}
 _TOKEN = re.compile(_VIEWS[2]["token_pattern"])
 
 
@@ -278,17 +277,19 @@ def _char_wb_grams(text: str, low: int, high: int) -> list[str]:
     padded = " " + "  ".join(_WHITE.sub(" ", text.lower()).split()) + " "
     if padded == "  ":
         return []
-    grams: list[str] = []
-    for n in range(low, high + 1):
-        grams += _NGRAMS[n].findall(padded)
-    return grams
+    return _ngrams(padded, low, high)
 
 
 def _char_grams(text: str, low: int, high: int) -> list[str]:
-    text = _WHITE.sub(" ", text.lower())
+    return _ngrams(_WHITE.sub(" ", text.lower()), low, high)
+
+
+def _ngrams(text: str, low: int, high: int) -> list[str]:
+    """Every overlapping n-gram of `text`, n from `low` to `high`, shortest first."""
+    size = len(text)
     grams: list[str] = []
     for n in range(low, high + 1):
-        grams += _NGRAMS[n].findall(text)
+        grams += [text[i : i + n] for i in range(size - n + 1)]
     return grams
 
 

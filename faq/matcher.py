@@ -155,6 +155,12 @@ class _Choices:
     owner_array: np.ndarray  # owner as an array, for the vectorised per-entry maximum
     by_entry_array: tuple[np.ndarray, ...]
     lengths_array: np.ndarray
+    sorted_words: tuple[str, ...]  # spaced with its words sorted: token_sort_ratio as ratio
+
+
+def _sorted_words(text: str) -> str:
+    """What rapidfuzz's token_sort_ratio compares: the words sorted, joined by one space."""
+    return " ".join(sorted(text.split()))
 
 
 def _terms(compact: str, spaced: str, lang: str) -> set[str]:
@@ -237,6 +243,7 @@ class Matcher:
             np.asarray(owner, dtype=np.int64),
             tuple(np.asarray(x, dtype=np.int64) for x in by_entry),
             np.asarray([len(c) for c in compact], dtype=np.float32),
+            tuple(_sorted_words(x) for x in spaced),
         )  # fmt: skip
 
     def _probe_term(self, term: str, lang: str) -> str:
@@ -270,11 +277,11 @@ class Matcher:
             pool = sorted(coverage, key=coverage.__getitem__, reverse=True)[:_CANDIDATES]
             phrasings = [i for e in pool for i in choices.by_entry[e]]
         compacts: Sequence[str] = choices.compact
-        spaceds: Sequence[str] = choices.spaced
+        spaceds: Sequence[str] = choices.sorted_words
         jamos: Sequence[str] = choices.jamo
         if pool is not None:
             compacts = [choices.compact[i] for i in phrasings]
-            spaceds = [choices.spaced[i] for i in phrasings]
+            spaceds = [choices.sorted_words[i] for i in phrasings]
             jamos = [choices.jamo[i] for i in phrasings]
         jamo = to_jamo(compact) if lang == "ko" else compact
 
@@ -288,7 +295,8 @@ class Matcher:
             # Whole string, spacing ignored, compared jamo by jamo: a wrong vowel or final
             # (달라지/달라져, 인즌서) costs one jamo of several, not a whole syllable.
             (fuzz.ratio, jamo, jamos),
-            (fuzz.token_sort_ratio, spaced, spaceds),  # word order ignored
+            # Word order ignored: token_sort_ratio, with the phrasings' words sorted once.
+            (fuzz.ratio, _sorted_words(spaced), spaceds),
         ):
             scores = process.cdist(
                 [query], targets, scorer=scorer, score_cutoff=floor, dtype=np.float32

@@ -67,36 +67,44 @@ class BotRecord:
     document: StoredFile | None
     protect_content: bool
     changed_seq: int
-    plain: str = ""
-    buttons: list[list[Button]] = field(default_factory=list)
     edit_date: int | None = None
     deleted: bool = False
     deleted_seq: int = 0
+    # Derived once per change, on first use: a benchmark that only counts messages never
+    # pays for the HTML → text conversion (tests and the terminal read it on every snapshot).
+    _plain: str | None = field(default=None, init=False, repr=False)
+    _buttons: list[list[Button]] | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self._derive()
+    @property
+    def plain(self) -> str:
+        """Readable plain text of the message as it is now."""
+        if self._plain is None:
+            if (self.parse_mode or "").lower() == "html":
+                self._plain = html_to_text(self.source)
+            elif self.parse_mode:
+                self._plain = self.parsed.text
+            else:
+                self._plain = self.source
+        return self._plain
 
-    def _derive(self) -> None:
-        # Computed once per change so that snapshots stay cheap under benchmark load.
-        if (self.parse_mode or "").lower() == "html":
-            self.plain = html_to_text(self.source)
-        elif self.parse_mode:
-            self.plain = self.parsed.text
-        else:
-            self.plain = self.source
-        rows = (self.markup or {}).get("inline_keyboard", [])
-        self.buttons = [
-            [
-                Button(
-                    b["text"],
-                    b.get("callback_data"),
-                    b.get("url"),
-                    (b.get("web_app") or {}).get("url"),
-                )
-                for b in row
+    @property
+    def buttons(self) -> list[list[Button]]:
+        """The inline keyboard as it is now, rows of buttons."""
+        if self._buttons is None:
+            rows = (self.markup or {}).get("inline_keyboard", [])
+            self._buttons = [
+                [
+                    Button(
+                        b["text"],
+                        b.get("callback_data"),
+                        b.get("url"),
+                        (b.get("web_app") or {}).get("url"),
+                    )
+                    for b in row
+                ]
+                for row in rows
             ]
-            for row in rows
-        ]
+        return self._buttons
 
     def set_content(
         self, source: str, parse_mode: str | None, parsed: ParsedText, seq: int
@@ -111,7 +119,7 @@ class BotRecord:
     def _edited(self, seq: int) -> None:
         self.edit_date = int(time.time())
         self.changed_seq = seq
-        self._derive()
+        self._plain = self._buttons = None
 
     def to_json(self, sender: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any]:
         message: dict[str, Any] = {

@@ -201,8 +201,12 @@ class ScriptedUser:
 
     async def next_message(self, *, after: int, timeout: float = 10.0) -> BotMessage:
         """The first bot message sent after the chat had `after` bot messages."""
-        await self.wait_until(lambda: self.message_count > after, timeout=timeout)
+        await self.wait_for_count(after + 1, timeout=timeout)
         return self.messages_since(after)[0]
+
+    async def wait_for_count(self, count: int, *, timeout: float = 10.0) -> None:
+        """Until the bot has sent `count` messages here; no snapshot is taken (benchmarks)."""
+        await self.wait_until(lambda: self.message_count >= count, timeout=timeout)
 
     @property
     def message_count(self) -> int:

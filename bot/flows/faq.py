@@ -18,6 +18,7 @@ from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
     Handler,
+    Services,
     Step,
     answer_query,
     delete_user_message,
@@ -41,21 +42,28 @@ def _title(entry: Entry, lang: str) -> str:
     return entry.title.get(lang) or entry.title.get("ko") or entry.id
 
 
-async def send_answer(
-    update: Update,
-    context: Context,
-    entry: Entry,
-    *,
-    mid_flow: bool = False,
-    lang: str | None = None,
-) -> None:
-    """The entry's answer with related entries, its action and feedback buttons, in `lang`
-    (the language the question was asked in) or else the chat's language."""
-    svc = services(context)
-    lang = lang or await language(update, context)
+class AnswerKeyboards:
+    """Each answer's buttons, built once per (entry, language, mid-flow) for the knowledge base
+    in use, and rebuilt after /reload_faq: building a keyboard is ~70 attribute sets of PTB's
+    frozen objects per reply. PTB objects are immutable, so sharing one markup is safe."""
+
+    def __init__(self) -> None:
+        self._made_of: tuple[object, object] = (None, None)
+        self._markups: dict[tuple[str, str, bool], InlineKeyboardMarkup] = {}
+
+    def get(self, svc: Services, entry: Entry, lang: str, mid_flow: bool) -> InlineKeyboardMarkup:
+        made_of = (svc.faq.kb, svc.catalog)
+        if made_of[0] is not self._made_of[0] or made_of[1] is not self._made_of[1]:
+            self._made_of, self._markups = made_of, {}  # a reload swapped the knowledge base
+        key = (entry.id, lang, mid_flow)
+        markup = self._markups.get(key)
+        if markup is None:
+            markup = self._markups[key] = _answer_keyboard(svc, entry, lang, mid_flow)
+        return markup
+
+
+def _answer_keyboard(svc: Services, entry: Entry, lang: str, mid_flow: bool) -> InlineKeyboardMarkup:
     cat = svc.catalog
-    answer = entry.answer.get(lang) or entry.answer.get("ko", "")
-    text = cat.text(lang, "faq.mid_flow_answer", answer=Html(answer)) if mid_flow else answer
     rows: list[list[tuple[str, str]]] = []
     action = cb.Action.of(entry.action) if not mid_flow else None
     if action is not None:
@@ -70,7 +78,27 @@ async def send_answer(
             (cat.text(lang, "faq.btn_unhelpful"), cb.FaqVote("dn", entry.id).pack()),
         ]
     )
-    await say(update, context, Html(text), keyboard(rows))
+    return keyboard(rows)
+
+
+_KEYBOARDS = AnswerKeyboards()
+
+
+async def send_answer(
+    update: Update,
+    context: Context,
+    entry: Entry,
+    *,
+    mid_flow: bool = False,
+    lang: str | None = None,
+) -> None:
+    """The entry's answer with related entries, its action and feedback buttons, in `lang`
+    (the language the question was asked in) or else the chat's language."""
+    svc = services(context)
+    lang = lang or await language(update, context)
+    answer = entry.answer.get(lang) or entry.answer.get("ko", "")
+    text = svc.catalog.text(lang, "faq.mid_flow_answer", answer=Html(answer)) if mid_flow else answer
+    await say(update, context, Html(text), _KEYBOARDS.get(svc, entry, lang, mid_flow))
 
 
 async def answer_text(

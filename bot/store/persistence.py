@@ -87,6 +87,8 @@ class SqlitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     async def update_user_data(self, user_id: int, data: JSONDict) -> None:
         if self._user_data is None:
             self._user_data = {}
+        if self._user_data.get(user_id) == data:  # the usual case: nothing changed
+            return
         snapshot = self._jsonable(data)
         if self._user_data.get(user_id) != snapshot:
             self._user_data[user_id] = snapshot
@@ -96,12 +98,16 @@ class SqlitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     async def update_chat_data(self, chat_id: int, data: JSONDict) -> None:
         if self._chat_data is None:
             self._chat_data = {}
+        if self._chat_data.get(chat_id) == data:
+            return
         snapshot = self._jsonable(data)
         if self._chat_data.get(chat_id) != snapshot:
             self._chat_data[chat_id] = snapshot
             await self.store.save_data("chat", chat_id, snapshot or None)
 
     async def update_bot_data(self, data: JSONDict) -> None:
+        if self._bot_data == data:
+            return
         snapshot = self._jsonable(data)
         if self._bot_data != snapshot:
             self._bot_data = snapshot

@@ -100,3 +100,18 @@ def test_other_banking_products_fall_back(matcher: Matcher, query: str) -> None:
 
 def test_other_product_word_does_not_hide_a_certificate_question(matcher: Matcher) -> None:
     assert matcher.match("대출 받으려는데 인증서 등록 어떻게 해요").entry_id == "how-to-register"
+
+
+def test_presorted_words_score_exactly_as_token_sort_ratio(matcher: Matcher) -> None:
+    """The matcher sorts each phrasing's words once and compares with ratio: the scores must
+    be rapidfuzz's token_sort_ratio, whitespace oddities included."""
+    from rapidfuzz import fuzz
+
+    from faq.matcher import _sorted_words
+
+    phrasings = [p for lang in ("ko", "en") for p in matcher._choices[lang].spaced]
+    queries = ["인증서 등록 방법", "  등록   인증서 타행 ", "password forgot my", "a", "", "해제\t등록"]
+    for query in queries:
+        for phrasing in phrasings[::7]:
+            expected = fuzz.token_sort_ratio(query, phrasing)
+            assert fuzz.ratio(_sorted_words(query), _sorted_words(phrasing)) == expected
