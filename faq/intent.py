@@ -18,16 +18,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from faq.normalize import apply_code_switch, en_layout_fix, normalize, strip_spaces
 from faq.spelling import to_jamo
 from faq.training import OUT_OF_SCOPE, Example
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = ["IntentModel", "IntentSettings", "focus_clause", "surface_form"]
 
@@ -93,6 +93,11 @@ class IntentModel:
         self, examples: Sequence[Example], settings: IntentSettings | None = None,
         english_words: Iterable[str] = (), *, keep_estimator: bool = False,
     ) -> None:  # fmt: skip
+        # Only fitting needs scikit-learn and SciPy (~95 MiB of memory once imported): a bot
+        # that loads its model from the cache never imports them.
+        from scipy import sparse
+        from sklearn.linear_model import LogisticRegression
+
         self.settings = settings or IntentSettings()
         self._english = frozenset(english_words)
         texts = [e.text for e in examples]
@@ -117,15 +122,14 @@ class IntentModel:
         self.classes: tuple[str, ...] = tuple(str(c) for c in self._classifier.classes_)
 
         # Inference without scikit-learn's per-call validation (it costs more than the maths):
-        # each vectoriser's analyser, vocabulary and idf, and the classifier's weights per
-        # feature as one dense array, so a query is a few dict lookups and one numpy gather.
-        self._parts = tuple(
-            _Part(v.vocabulary_, v.idf_.astype(np.float32), offset)
-            for v, offset in _offsets((self._surface, self._jamo, self._words))
-        )
+        # each vectoriser's vocabulary and idf, and the classifier's weights per feature as one
+        # dense array, so a query is a few dict lookups and one numpy gather.
         self._weights = np.ascontiguousarray(self._classifier.coef_.T, dtype=np.float32)
         self._bias = self._classifier.intercept_.astype(np.float32)
-        self._index()
+        self._index(
+            [v.vocabulary_ for v in (self._surface, self._jamo, self._words)],
+            [v.idf_.astype(np.float32) for v in (self._surface, self._jamo, self._words)],
+        )
         if keep_estimator:  # tests compare the fast path with scikit-learn's own
             self.estimator = (self._surface, self._jamo, self._words, self._classifier)
         del self._surface, self._jamo, self._words, self._classifier
@@ -139,12 +143,16 @@ class IntentModel:
             "classes": list(self.classes),
             "english": sorted(self._english),
             "settings": dataclasses.asdict(self.settings),
+            # Each view's n-grams in column order (the lookup tables hold column + 1).
             "vocabularies": [
-                [t for t, _ in sorted(p.vocabulary.items(), key=lambda kv: kv[1])]
-                for p in self._parts
+                [t for t, _ in sorted(columns.items(), key=lambda kv: kv[1])]
+                for columns in self._columns
             ],
         }
-        arrays: dict[str, Any] = {f"idf{i}": p.idf for i, p in enumerate(self._parts)}
+        bounds = np.cumsum([0, *(len(c) for c in self._columns)]) + 1
+        arrays: dict[str, Any] = {
+            f"idf{i}": self._idf[bounds[i] : bounds[i + 1]] for i in range(len(self._columns))
+        }
         arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8)
         arrays["weights"] = self._weights
         arrays["bias"] = self._bias
@@ -162,35 +170,35 @@ class IntentModel:
             model.settings = IntentSettings(**meta["settings"])
             model._english = frozenset(meta["english"])
             model.classes = tuple(meta["classes"])
-            offset = 0
-            parts = []
+            vocabularies: list[dict[str, int]] = []
+            idfs: list[np.ndarray] = []
             for i, (_spec, terms) in enumerate(zip(_VIEWS, meta["vocabularies"], strict=True)):
                 idf = np.asarray(data[f"idf{i}"], dtype=np.float32)
                 if len(idf) != len(terms):
                     raise ValueError("vocabulary and idf differ in length")
-                vocabulary = {t: j for j, t in enumerate(terms)}
-                parts.append(_Part(vocabulary, idf, offset))
-                offset += len(terms)
-            model._parts = tuple(parts)
+                vocabularies.append({t: j for j, t in enumerate(terms)})
+                idfs.append(idf)
             model._weights = np.ascontiguousarray(data["weights"], dtype=np.float32)
             model._bias = np.asarray(data["bias"], dtype=np.float32)
-        if model._weights.shape != (offset, len(model.classes)) or model._bias.shape != (
+        features = sum(len(v) for v in vocabularies)
+        if model._weights.shape != (features, len(model.classes)) or model._bias.shape != (
             len(model.classes),
         ):
             raise ValueError("weights do not fit the vocabulary")
-        model._index()
+        model._index(vocabularies, idfs)
         return model
 
-    def _index(self) -> None:
+    def _index(self, vocabularies: Sequence[dict[str, int]], idfs: Sequence[np.ndarray]) -> None:
         """The lookup tables of `_scores`: per view, n-gram → its column + 1 (so that a miss,
-        None, and a hit are told apart by `filter(None, …)` in C), one idf per column + 1, and
-        a zero row in front of the weights for the same shift."""
-        self._columns = tuple(
-            {term: part.offset + j + 1 for term, j in part.vocabulary.items()}
-            for part in self._parts
-        )
-        self._idf = np.concatenate([np.zeros(1, np.float32), *(p.idf for p in self._parts)])
-        self._shifted = np.vstack([np.zeros((1, len(self.classes)), np.float32), self._weights])
+        None, and a hit are told apart by `filter(None, …)` in C), and one idf per column + 1.
+        The vectorisers' own vocabularies are not kept: one table per view is enough."""
+        columns: list[dict[str, int]] = []
+        offset = 1
+        for vocabulary in vocabularies:
+            columns.append({term: offset + j for term, j in vocabulary.items()})
+            offset += len(vocabulary)
+        self._columns = tuple(columns)
+        self._idf = np.concatenate([np.zeros(1, np.float32), *idfs])
 
     def _views(self, text: str) -> tuple[str, str, str]:
         surface = surface_form(text, self._english)
@@ -255,14 +263,10 @@ _FORMAT = "kcert-intent-npz-1"
 
 
 def _vectorizer(spec: dict[str, Any]) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **spec)
 
-
-@dataclass(frozen=True)
-class _Part:
-    vocabulary: dict[str, int]
-    idf: np.ndarray
-    offset: int
 
 
 # The analysers of _VIEWS, equal to scikit-learn's (tested): lower case, runs of whitespace
@@ -305,12 +309,3 @@ def _analyser(spec: dict[str, Any]) -> Callable[[str], list[str]]:
 
 
 _GRAMS = tuple(_analyser(spec) for spec in _VIEWS)
-
-
-def _offsets(vectorizers: Sequence[TfidfVectorizer]) -> list[tuple[TfidfVectorizer, int]]:
-    out = []
-    offset = 0
-    for v in vectorizers:
-        out.append((v, offset))
-        offset += len(v.vocabulary_)
-    return out
