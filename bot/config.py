@@ -66,8 +66,8 @@ class Settings(BaseSettings):
     faq_cache_dir: Path | None = None
     faq_answer_threshold: float | None = Field(default=None, ge=0, le=100)
     faq_suggest_threshold: float | None = Field(default=None, ge=0, le=100)
-    # Match questions in a worker process (off the event loop; +~190 MiB); false: in-process.
-    faq_worker: bool = False
+    # Match questions in a worker process, off the event loop (+~45 MiB); false: in-process.
+    faq_worker: bool = True
     customer_center: str = "1522-1000"
 
     @field_validator("admin_user_ids", mode="before")
