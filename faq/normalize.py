@@ -198,11 +198,14 @@ _CODE_SWITCH = tuple(
     for pattern, korean in CODE_SWITCH
 )
 _ANY_HANGUL = re.compile(r"[가-힣]")
+# Every CODE_SWITCH pattern starts with a letter a-z, matched case-insensitively as here: a
+# text this finds nothing in is left unchanged by all of them (most Korean questions).
+_ANY_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 def apply_code_switch(text: str) -> str:
     """Map the domain's English words to Korean inside a Korean sentence; else unchanged."""
-    if not _ANY_HANGUL.search(text):
+    if not _ANY_HANGUL.search(text) or not _ANY_LATIN.search(text):
         return text
     for pattern, korean in _CODE_SWITCH:
         text = pattern.sub(f" {korean} ", text)

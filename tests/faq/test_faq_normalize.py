@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from faq.normalize import detect_language, en_layout_to_hangul, normalize, strip_spaces
@@ -90,3 +90,23 @@ def test_every_way_of_saying_after_is_one_word() -> None:
 
 def test_quotative_is_the_thing_itself() -> None:
     assert normalize("공동인증서라는 게") == normalize("공동인증서 라는것이") == "공동인증서"
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("인증서 등록cert PWpin files Kſ-?1")) | st.characters(),
+        max_size=40,
+    )
+)
+@example("인증서 PW 잊어버림")  # upper case only: still English
+@example("인증서 FILES")
+def test_code_switch_shortcut_changes_nothing(text: str) -> None:
+    """apply_code_switch skips its patterns when a text has no Latin letter: the result must
+    be what running every pattern gives (Kelvin sign and long s match [a-z] ignoring case)."""
+    from faq.normalize import _CODE_SWITCH, apply_code_switch
+
+    expected = text
+    if any("가" <= ch <= "힣" for ch in text):
+        for pattern, korean in _CODE_SWITCH:
+            expected = pattern.sub(f" {korean} ", expected)
+    assert apply_code_switch(text) == expected
