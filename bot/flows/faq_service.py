@@ -2,9 +2,9 @@
 from the operators' YAML at start-up (cached by a hash of the inputs) and rebuilt in the
 background by /reload_faq while the old one keeps answering. No Telegram here.
 
-With FAQ_WORKER=true the matching runs in a worker process
-(bot/faq_worker.py) and this process keeps only the knowledge base, for answers and browsing;
-otherwise (chat mode, most tests) the answerer lives here. Its own module so the typed
+With FAQ_WORKER=true (the default) the matching runs in a worker process (bot/faq_worker.py)
+and this process keeps only the knowledge base, for answers and browsing; with false (most
+tests) the answerer lives here. Its own module so the typed
 context can name it without importing a flow.
 """
 
