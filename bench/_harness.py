@@ -21,8 +21,9 @@ from bot.emulator import BotApiEmulator
 ROOT = Path(__file__).resolve().parents[1]
 
 # The stock PTB echo bot (httpx, PTB defaults); with "kcert" as 3rd argument the same bot on
-# kcert-bot's own transport (bot/request.py), the floor for that transport.
+# kcert-bot's own transport (bot/request.py) and event loop (uvloop), the floor for both.
 ECHO_BOT = """
+import asyncio
 import sys
 from telegram import Update
 from telegram.ext import ApplicationBuilder, MessageHandler, filters
@@ -33,7 +34,9 @@ async def echo(update, context):
 url, token, transport = sys.argv[1], sys.argv[2], sys.argv[3]
 builder = ApplicationBuilder().token(token).base_url(url + "/bot").base_file_url(url + "/file/bot")
 if transport == "kcert":
+    import uvloop
     from bot.request import AiohttpRequest
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # run_polling makes its loop
     builder = builder.request(AiohttpRequest(16)).get_updates_request(AiohttpRequest(1))
 app = builder.build()
 app.add_handler(MessageHandler(filters.TEXT, echo))

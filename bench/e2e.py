@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from subprocess import Popen
 
+import uvloop
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._harness import (
@@ -282,4 +284,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # The harness (emulator and users) on uvloop as well: less of the two cores for it.
+    uvloop.run(main())

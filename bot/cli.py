@@ -7,10 +7,10 @@ emulator and the real bot in one process and opens a terminal chat, with no toke
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
+import uvloop
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import Settings, SettingsError, load_settings
@@ -55,7 +55,9 @@ def cmd_run(argv: list[str]) -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        asyncio.run(run_bot(settings))
+        # uvloop: the event loop in C; ~20 % less CPU per update than asyncio's own loop
+        # (bench/e2e.py). The tests run on it too (tests/conftest.py).
+        uvloop.run(run_bot(settings))
     except InvalidToken:
         # PTB's message quotes the token: never print it.
         print(
@@ -123,7 +125,7 @@ def cmd_chat(argv: list[str]) -> int:
     base = _settings()
     from bot.chat import run_chat
 
-    return asyncio.run(
+    return uvloop.run(
         run_chat(
             base,
             database=args.database,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvloop
 
 from bot.app import create_application, shutdown, startup
 from bot.certs.testgen import GeneratedCertificate, fake_ca_bundle_path, generate_test_certificate
@@ -34,6 +35,13 @@ IDENTITY = "8001011234567"
 FAQ_CACHE = Path(__file__).resolve().parents[1] / ".pytest_cache" / "faq-model"
 # Bots started as real processes by the tests find the same cache.
 os.environ.setdefault("FAQ_CACHE_DIR", str(FAQ_CACHE))
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every async test runs on uvloop, the loop `kcert-bot run` and `chat` use."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture(scope="session", autouse=True)
