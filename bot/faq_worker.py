@@ -37,6 +37,16 @@ class FaqWorkerError(RuntimeError):
     """The worker did not answer: it died, timed out or never became ready."""
 
 
+class _NoAnswer(Exception):
+    """Set on a question's future when its time is up (FaqWorker.match turns it into a
+    FaqWorkerError after replacing the worker)."""
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(_NoAnswer())
+
+
 class FaqWorker:
     """One `python -m faq.serve` child; `match` is safe to call from many chats at once."""
 
@@ -105,14 +115,18 @@ class FaqWorker:
             raise FaqWorkerError("the FAQ worker stopped")
         assert process.stdin is not None
         request_id = next(self._ids)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._pending[request_id] = future
+        # A timer on the future itself: asyncio.wait_for costs a task's worth of bookkeeping
+        # per question, and this runs for every message the bot gets.
+        timer = loop.call_later(self.timeout, _expire, future)
         line = json.dumps({"i": request_id, "q": text, "l": lang}, ensure_ascii=False)
         try:
             process.stdin.write(line.encode() + b"\n")
             await process.stdin.drain()
-            message = await asyncio.wait_for(future, self.timeout)
-        except TimeoutError:
+            message = await future
+        except _NoAnswer:
             self._pending.pop(request_id, None)
             log.error("FAQ worker gave no answer within %.0f s: replacing it", self.timeout)
             await self.close(kill=True)
@@ -122,6 +136,8 @@ class FaqWorker:
         except (ConnectionError, RuntimeError):
             self._pending.pop(request_id, None)
             raise FaqWorkerError("the FAQ worker's pipe is closed") from None
+        finally:
+            timer.cancel()
         if "x" in message:
             raise FaqWorkerError(f"the FAQ worker failed on a question: {message['x']}")
         return result_from_wire(text, message)

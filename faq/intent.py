@@ -247,7 +247,7 @@ class IntentModel:
         focus = focus_clause(text)
         if focus is not None:
             probs = 0.4 * probs + 0.6 * self._softmax(self._scores(focus))
-        return dict(zip(self.classes, (float(p) for p in probs), strict=True))
+        return dict(zip(self.classes, probs.tolist(), strict=True))
 
     def predict_many(self, texts: Sequence[str]) -> list[dict[str, float]]:
         return [self.probabilities(t) for t in texts]
