@@ -127,6 +127,7 @@ async def create_application(
     processor = PerChatUpdateProcessor(16, max_pending_per_chat=50)
     if isinstance(updates_request, AiohttpRequest):
         updates_request.raw_filter = processor.filter_raw  # a flood's excess is never parsed
+        updates_request.batch_pause = settings.poll_pause_seconds
     builder = (
         ApplicationBuilder()
         .application_class(WriteThroughApplication)

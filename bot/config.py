@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     webhook_url: str = ""
+    # Polling on aiohttp: the pause after a getUpdates answer that did not fill a batch. Under
+    # load more updates then come per call (less CPU per update, bench/e2e.py); a quiet chat's
+    # reply comes at most this much later; a backlog (full batches) is fetched without pauses.
+    poll_pause_seconds: float = Field(default=0.005, ge=0, le=1)
     webhook_secret: str = ""
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)

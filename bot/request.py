@@ -29,6 +29,7 @@ _POOL_TIMEOUT = (
     "sent to Telegram. Consider adjusting the connection pool size or the pool timeout."
 )
 _CHUNK = 64 * 1024
+FULL_BATCH = 100  # getUpdates' default (and largest) limit: PTB's polling asks for it
 RawFilter = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 _RAW_RESULT: ContextVar[list[dict[str, Any]] | None] = ContextVar("raw_result", default=None)
 
@@ -93,9 +94,15 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self.max_download_bytes = max_download_bytes
         self._slots = asyncio.Semaphore(connection_pool_size)
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._session: aiohttp.ClientSession | None = None
         # getUpdates results (a list of JSON dicts) pass through this before PTB parses them.
         self.raw_filter: RawFilter | None = None
+        # getUpdates only: after a batch that was not full (1 to 99 updates), wait this long
+        # before the next call, so that under load more updates come per call (each call costs
+        # the same CPU whatever it carries). A full batch means a backlog: no pause then.
+        self.batch_pause: float = 0.0
+        self._pause_next = 0.0
 
     @property
     def read_timeout(self) -> float | None:
@@ -129,6 +136,8 @@ class AiohttpRequest(BaseRequest):
             return data
         result = data.get("result")
         raw_filter = self.raw_filter
+        if isinstance(result, list) and self.batch_pause:
+            self._pause_next = self.batch_pause if 0 < len(result) < FULL_BATCH else 0.0
         if raw_filter is not None and isinstance(result, list):
             data["result"] = raw_filter(result)
         elif isinstance(result, dict):
@@ -151,6 +160,9 @@ class AiohttpRequest(BaseRequest):
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
+        if self._pause_next:
+            pause, self._pause_next = self._pause_next, 0.0
+            await asyncio.sleep(pause)
         files = request_data is not None and request_data.contains_files
         read = _given(read_timeout, self._read_timeout)
         write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
@@ -166,13 +178,16 @@ class AiohttpRequest(BaseRequest):
                 kwargs["data"] = json.dumps(request_data.parameters).encode()
                 kwargs["headers"] = {"Content-Type": "application/json"}
         total = None if read is None or write is None else read + write
-        kwargs["timeout"] = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+        kwargs["timeout"] = self._timeout(total, connect, read)
 
-        try:
-            async with asyncio.timeout(pool):
-                await self._slots.acquire()
-        except TimeoutError as err:
-            raise TimedOut(_POOL_TIMEOUT) from err
+        if self._slots.locked():  # only then can the wait take long enough to time out
+            try:
+                async with asyncio.timeout(pool):
+                    await self._slots.acquire()
+            except TimeoutError as err:
+                raise TimedOut(_POOL_TIMEOUT) from err
+        else:
+            await self._slots.acquire()
         try:
             async with session.request(method, url, **kwargs) as response:
                 if method == "GET":
@@ -188,6 +203,18 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
         finally:
             self._slots.release()
+
+    def _timeout(
+        self, total: float | None, connect: float | None, read: float | None
+    ) -> aiohttp.ClientTimeout:
+        """aiohttp's timeout object for these values, made once (a handful of combinations)."""
+        key = (total, connect, read)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+            if len(self._timeouts) < 64:  # callers may pass arbitrary per-call values
+                self._timeouts[key] = timeout
+        return timeout
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         """The body, but never more than `max_download_bytes` of it."""

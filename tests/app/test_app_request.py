@@ -262,3 +262,29 @@ async def test_a_chunked_download_without_length_is_cut_at_the_cap() -> None:
         assert CAP < caught.value.received <= CAP + 64 * 1024
     finally:
         server.close()
+
+
+async def test_polling_pauses_only_after_a_batch_that_was_not_full(
+    emulator: BotApiEmulator,
+) -> None:
+    """getUpdates with batch_pause: 1-99 updates → the next call waits first (more updates per
+    call under load); 100 (a backlog) or none (the long poll ran out) → no pause."""
+    requests = build_requests("aiohttp", max_download_bytes=CAP)
+    updates = requests[1]
+    assert isinstance(updates, AiohttpRequest)
+    updates.batch_pause = 0.25
+    async with make_bot(emulator, *requests) as bot:
+        user = emulator.user(7301)
+        for n in range(3):
+            await user.send_text(f"q{n}")
+        got = await bot.get_updates(timeout=0)
+        assert len(got) == 3 and updates._pause_next == 0.25
+        offset = got[-1].update_id + 1
+        assert await bot.get_updates(offset=offset, timeout=0) == ()
+        assert updates._pause_next == 0.0  # consumed before the call, none after an empty one
+        for n in range(120):
+            await user.send_text(f"flood {n}")
+        full = await bot.get_updates(offset=offset, timeout=0)
+        assert len(full) == 100 and updates._pause_next == 0.0
+        rest = await bot.get_updates(offset=full[-1].update_id + 1, timeout=0)
+        assert len(rest) == 20 and updates._pause_next == 0.25

@@ -53,6 +53,11 @@ def test_bad_settings_give_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
     monkeypatch.setenv("ADMIN_USER_IDS", "12, 34")
     assert load_settings().admin_user_ids == frozenset({12, 34})
+    monkeypatch.setenv("POLL_PAUSE_SECONDS", "-1")
+    with pytest.raises(SettingsError, match="POLL_PAUSE_SECONDS"):
+        load_settings()
+    monkeypatch.setenv("POLL_PAUSE_SECONDS", "0")
+    assert load_settings().poll_pause_seconds == 0
 
 
 def _run(
