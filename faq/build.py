@@ -111,21 +111,24 @@ def cache_path(inputs: BuildInputs) -> Path | None:
     return inputs.cache_dir / f"faq-model-{inputs_digest(inputs)[:20]}.npz"
 
 
-def build_answerer(inputs: BuildInputs | None = None, kb: KnowledgeBase | None = None) -> Answerer:
+def build_answerer(
+    inputs: BuildInputs | None = None, kb: KnowledgeBase | None = None, *, validate: bool = True
+) -> Answerer:
     """Load the knowledge base and corpus, fit (or load the cached) model, return the answerer.
 
     Raises KnowledgeBaseError / TrainingError for a broken file: the caller keeps its old one.
+    `validate=False` skips reading the corpus when the cached model loads (the FAQ worker: the
+    bot checked the same files just before; the cache name is a hash of their contents).
     """
     inputs = inputs or BuildInputs()
     kb = kb or load_knowledge_base(inputs.kb_path)
     matcher = Matcher(kb, inputs.match_settings)
-    examples = load_corpus(kb, files=inputs.training_files())  # validates even when cached
-    model: IntentModel | None = None
-    cache: Path | None = None
-    if inputs.cache_dir is not None:
-        cache = inputs.cache_dir / f"faq-model-{inputs_digest(inputs)[:20]}.npz"
-        model = _load_cached(cache)
+    examples = load_corpus(kb, files=inputs.training_files()) if validate else None
+    cache = cache_path(inputs)
+    model = _load_cached(cache) if cache is not None else None
     if model is None:
+        if examples is None:
+            examples = load_corpus(kb, files=inputs.training_files())
         model = IntentModel(examples, inputs.intent, english_words=matcher.english_words)
         if cache is not None:
             _store(cache, model)

@@ -126,9 +126,10 @@ class IntentModel:
         # dense array, so a query is a few dict lookups and one numpy gather.
         self._weights = np.ascontiguousarray(self._classifier.coef_.T, dtype=np.float32)
         self._bias = self._classifier.intercept_.astype(np.float32)
+        fitted = (self._surface, self._jamo, self._words)
         self._index(
-            [v.vocabulary_ for v in (self._surface, self._jamo, self._words)],
-            [v.idf_.astype(np.float32) for v in (self._surface, self._jamo, self._words)],
+            [sorted(v.vocabulary_, key=v.vocabulary_.__getitem__) for v in fitted],
+            [v.idf_.astype(np.float32) for v in fitted],
         )
         if keep_estimator:  # tests compare the fast path with scikit-learn's own
             self.estimator = (self._surface, self._jamo, self._words, self._classifier)
@@ -143,11 +144,8 @@ class IntentModel:
             "classes": list(self.classes),
             "english": sorted(self._english),
             "settings": dataclasses.asdict(self.settings),
-            # Each view's n-grams in column order (the lookup tables hold column + 1).
-            "vocabularies": [
-                [t for t, _ in sorted(columns.items(), key=lambda kv: kv[1])]
-                for columns in self._columns
-            ],
+            # Each view's n-grams in column order: the order the lookup tables were built in.
+            "vocabularies": [list(columns) for columns in self._columns],
         }
         bounds = np.cumsum([0, *(len(c) for c in self._columns)]) + 1
         arrays: dict[str, Any] = {
@@ -170,13 +168,13 @@ class IntentModel:
             model.settings = IntentSettings(**meta["settings"])
             model._english = frozenset(meta["english"])
             model.classes = tuple(meta["classes"])
-            vocabularies: list[dict[str, int]] = []
+            vocabularies: list[list[str]] = []
             idfs: list[np.ndarray] = []
             for i, (_spec, terms) in enumerate(zip(_VIEWS, meta["vocabularies"], strict=True)):
                 idf = np.asarray(data[f"idf{i}"], dtype=np.float32)
                 if len(idf) != len(terms):
                     raise ValueError("vocabulary and idf differ in length")
-                vocabularies.append({t: j for j, t in enumerate(terms)})
+                vocabularies.append(terms)
                 idfs.append(idf)
             model._weights = np.ascontiguousarray(data["weights"], dtype=np.float32)
             model._bias = np.asarray(data["bias"], dtype=np.float32)
@@ -188,15 +186,15 @@ class IntentModel:
         model._index(vocabularies, idfs)
         return model
 
-    def _index(self, vocabularies: Sequence[dict[str, int]], idfs: Sequence[np.ndarray]) -> None:
-        """The lookup tables of `_scores`: per view, n-gram → its column + 1 (so that a miss,
-        None, and a hit are told apart by `filter(None, …)` in C), and one idf per column + 1.
-        The vectorisers' own vocabularies are not kept: one table per view is enough."""
+    def _index(self, vocabularies: Sequence[Sequence[str]], idfs: Sequence[np.ndarray]) -> None:
+        """The lookup tables of `_scores` from each view's n-grams in column order: n-gram →
+        its column + 1 (so that a miss, None, and a hit are told apart by `filter(None, …)` in
+        C), and one idf per column + 1. One table per view, built once."""
         columns: list[dict[str, int]] = []
         offset = 1
-        for vocabulary in vocabularies:
-            columns.append({term: offset + j for term, j in vocabulary.items()})
-            offset += len(vocabulary)
+        for terms in vocabularies:
+            columns.append({term: offset + j for j, term in enumerate(terms)})
+            offset += len(terms)
         self._columns = tuple(columns)
         self._idf = np.concatenate([np.zeros(1, np.float32), *idfs])
 

@@ -48,13 +48,13 @@ class AnswerKeyboards:
     frozen objects per reply. PTB objects are immutable, so sharing one markup is safe."""
 
     def __init__(self) -> None:
-        self._made_of: tuple[object, object] = (None, None)
+        self._kb: object = None
+        self._catalog: object = None
         self._markups: dict[tuple[str, str, bool], InlineKeyboardMarkup] = {}
 
     def get(self, svc: Services, entry: Entry, lang: str, mid_flow: bool) -> InlineKeyboardMarkup:
-        made_of = (svc.faq.kb, svc.catalog)
-        if made_of[0] is not self._made_of[0] or made_of[1] is not self._made_of[1]:
-            self._made_of, self._markups = made_of, {}  # a reload swapped the knowledge base
+        if svc.faq.kb is not self._kb or svc.catalog is not self._catalog:  # e.g. /reload_faq
+            self._kb, self._catalog, self._markups = svc.faq.kb, svc.catalog, {}
         key = (entry.id, lang, mid_flow)
         markup = self._markups.get(key)
         if markup is None:

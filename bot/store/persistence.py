@@ -87,23 +87,12 @@ class SqlitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     async def update_user_data(self, user_id: int, data: JSONDict) -> None:
         if self._user_data is None:
             self._user_data = {}
-        if self._user_data.get(user_id) == data:  # the usual case: nothing changed
-            return
-        snapshot = self._jsonable(data)
-        if self._user_data.get(user_id) != snapshot:
-            self._user_data[user_id] = snapshot
-            # Called after each update (WriteThroughApplication): commit at once.
-            await self.store.save_data("user", user_id, snapshot or None)
+        await self._write_if_changed("user", self._user_data, user_id, data)
 
     async def update_chat_data(self, chat_id: int, data: JSONDict) -> None:
         if self._chat_data is None:
             self._chat_data = {}
-        if self._chat_data.get(chat_id) == data:
-            return
-        snapshot = self._jsonable(data)
-        if self._chat_data.get(chat_id) != snapshot:
-            self._chat_data[chat_id] = snapshot
-            await self.store.save_data("chat", chat_id, snapshot or None)
+        await self._write_if_changed("chat", self._chat_data, chat_id, data)
 
     async def update_bot_data(self, data: JSONDict) -> None:
         if self._bot_data == data:
@@ -112,6 +101,19 @@ class SqlitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         if self._bot_data != snapshot:
             self._bot_data = snapshot
             await self.store.save_data("bot", 0, snapshot or None)
+
+    async def _write_if_changed(
+        self, kind: str, stored: dict[int, JSONDict], key: int, data: JSONDict
+    ) -> None:
+        """Store `data` under `key` unless it equals what is stored; PTB calls this after every
+        update (WriteThroughApplication), so each write commits at once. Unchanged data (the
+        usual case) is recognised before the JSON round trip."""
+        if stored.get(key) == data:
+            return
+        snapshot = self._jsonable(data)
+        if stored.get(key) != snapshot:
+            stored[key] = snapshot
+            await self.store.save_data(kind, key, snapshot or None)
 
     async def update_callback_data(self, data: CDCData) -> None:
         return None
