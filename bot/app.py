@@ -121,10 +121,12 @@ async def create_application(
     # aiohttp with JSON bodies by default (half the CPU of httpx per update, bench/e2e.py);
     # downloads stop at the upload limit even when a file's declared size is a lie.
     requests, updates_request = build_requests(
-        settings.http_client, max_download_bytes=settings.max_upload_bytes
+        settings.http_client,
+        max_download_bytes=settings.max_upload_bytes,
+        pool_size=settings.max_concurrent_updates,
     )
     # A chat beyond 50 queued updates is flooding: the rest is dropped, with one notice.
-    processor = PerChatUpdateProcessor(16, max_pending_per_chat=50)
+    processor = PerChatUpdateProcessor(settings.max_concurrent_updates, max_pending_per_chat=50)
     if isinstance(updates_request, AiohttpRequest):
         updates_request.raw_filter = processor.filter_raw  # a flood's excess is never parsed
         updates_request.batch_pause = settings.poll_pause_seconds

@@ -105,6 +105,11 @@ class AiohttpRequest(BaseRequest):
         self._pause_next = 0.0
 
     @property
+    def pool_size(self) -> int:
+        """Requests in flight at once (connections to the Bot API)."""
+        return self._pool_size
+
+    @property
     def read_timeout(self) -> float | None:
         return self._read_timeout
 
@@ -252,8 +257,11 @@ def _multipart(request_data: RequestData) -> aiohttp.FormData:
     return form
 
 
-def build_requests(client: str, *, max_download_bytes: int) -> tuple[BaseRequest, BaseRequest]:
-    """(request for bot methods, request for getUpdates) for HTTP_CLIENT `client`.
+def build_requests(
+    client: str, *, max_download_bytes: int, pool_size: int = 64
+) -> tuple[BaseRequest, BaseRequest]:
+    """(request for bot methods, request for getUpdates) for HTTP_CLIENT `client`; on aiohttp
+    `pool_size` connections, one per update handled at once (MAX_CONCURRENT_UPDATES).
 
     getUpdates gets its own single connection, as in PTB; the Bot adds the long-poll timeout
     to its read timeout on each call.
@@ -262,7 +270,6 @@ def build_requests(client: str, *, max_download_bytes: int) -> tuple[BaseRequest
         # PTB's defaults, except the modest pool: httpcore scans its whole pool per request.
         return HTTPXRequest(connection_pool_size=8), HTTPXRequest(connection_pool_size=1)
     return (
-        # One connection per concurrently processed chat (PerChatUpdateProcessor(16)).
-        AiohttpRequest(connection_pool_size=16, max_download_bytes=max_download_bytes),
+        AiohttpRequest(connection_pool_size=pool_size, max_download_bytes=max_download_bytes),
         AiohttpRequest(connection_pool_size=1),
     )

@@ -9,6 +9,7 @@ other methods), `records.py` (chats and files), `progress.py` (what settle() wai
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import mimetypes
 import time
@@ -88,6 +89,8 @@ class BotApiEmulator(MessageMethods, UpdateDelivery):
         self._seq = 0
         self._progress = Progress()
         self._held: dict[int, asyncio.Event] = {}
+        # Per held chat, its calls now waiting for release_calls (a test sees what is stuck).
+        self.held_waiting: collections.Counter[int] = collections.Counter()
         self._webhook = None
         self._webhook_task = None
         self.webhook_deliveries: list[tuple[int, int]] = []
@@ -376,8 +379,12 @@ class BotApiEmulator(MessageMethods, UpdateDelivery):
             params = normalise(params)
             chat_id = params.get("chat_id")
             held = self._held.get(chat_id) if isinstance(chat_id, int) else None
-            if held is not None:
-                await held.wait()
+            if held is not None and isinstance(chat_id, int):
+                self.held_waiting[chat_id] += 1
+                try:
+                    await held.wait()
+                finally:
+                    self.held_waiting[chat_id] -= 1
             self._log_call(method, params, request.files)
             failure = self._take_failure(method)
             if failure is not None:

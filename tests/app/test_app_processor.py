@@ -6,11 +6,13 @@ of a polled flood is dropped as raw JSON, before PTB parses it (filter_raw).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
 
 from bot.processor import DroppedUpdate, PerChatUpdateProcessor, raw_key
+from bot.request import AiohttpRequest
 
 FLOOD_NOTICE = "메시지가 한꺼번에 너무 많이 와서"
 
@@ -139,3 +141,47 @@ async def test_filter_raw_drops_only_a_flooding_chats_excess() -> None:
         update = Update.de_json(raw, None)
         await processor.process_update(update, handle(update.update_id))
     assert [n.update_id for n in notices] == [5, 23]
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for a state of the bot's process to be reached (checked on each loop turn)."""
+    async with asyncio.timeout(30):
+        while not condition():
+            await asyncio.sleep(0.005)
+    assert condition(), what
+
+
+async def test_max_concurrent_updates_caps_the_chats_handled_at_once(
+    bot_factory: Callable[..., Any],
+) -> None:
+    """MAX_CONCURRENT_UPDATES reaches the processor and the connection pool: with 2, a third
+    chat's update waits for a slot while two chats' replies are stuck, and runs once one is
+    answered; nothing is lost."""
+    bot = await bot_factory(max_concurrent_updates=2)
+    emulator, processor = bot.emulator, bot.app.update_processor
+    assert isinstance(processor, PerChatUpdateProcessor)
+    assert processor.max_concurrent_updates == 2
+    assert isinstance(bot.app.bot.request, AiohttpRequest) and bot.app.bot.request.pool_size == 2
+    users = [bot.user(8101 + n) for n in range(3)]
+    for user in users:
+        emulator.hold_calls(user.chat_id)
+    try:
+        for user in users:
+            await user.send_text("/help")
+        await _until(
+            lambda: emulator.held_waiting.total() == 2
+            and sum(processor.pending(u.chat_id) for u in users) == 3,
+            "two replies held, all three updates in the processor",
+        )
+        # Entering a free slot does not yield: a third update with a slot would be running.
+        assert processor.current_concurrent_updates == 2
+        first = next(u for u in users if emulator.held_waiting[u.chat_id])
+        waiting = next(u for u in users if not emulator.held_waiting[u.chat_id])
+        emulator.release_calls(first.chat_id)
+        await _until(lambda: first.message_count == 1, "the released chat answered")
+        await _until(lambda: emulator.held_waiting[waiting.chat_id] == 1, "the third got a slot")
+    finally:
+        for user in users:
+            emulator.release_calls(user.chat_id)
+    await emulator.settle(timeout=30)
+    assert [u.message_count for u in users] == [1, 1, 1]

@@ -58,6 +58,11 @@ def test_bad_settings_give_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
     monkeypatch.setenv("POLL_PAUSE_SECONDS", "0")
     assert load_settings().poll_pause_seconds == 0
+    monkeypatch.setenv("MAX_CONCURRENT_UPDATES", "0")
+    with pytest.raises(SettingsError, match="MAX_CONCURRENT_UPDATES"):
+        load_settings()
+    monkeypatch.setenv("MAX_CONCURRENT_UPDATES", "8")
+    assert load_settings().max_concurrent_updates == 8
 
 
 def _run(
