@@ -142,6 +142,28 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
+class KeptKeyboard(InlineKeyboardMarkup):
+    """A keyboard built once and sent many times (AnswerKeyboards): PTB serialises the
+    reply_markup of every message anew (`to_dict` over each button, a few percent of the bot's
+    CPU per answer); this one is immutable like any PTB object, so it serialises once."""
+
+    __slots__ = ("_wire",)
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[tuple[str, str]]]) -> KeptKeyboard:
+        return cls(keyboard(rows).inline_keyboard)
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        if not recursive:
+            return super().to_dict(recursive=False)
+        wire: dict[str, Any] | None = getattr(self, "_wire", None)
+        if wire is None:
+            wire = super().to_dict()
+            with self._unfrozen():
+                self._wire = wire
+        return dict(wire)  # a caller may add keys; the buttons are only read (json.dumps)
+
+
 def yes_no(yes: str, no: str, ok: cb.CallbackData, cancel: cb.CallbackData) -> InlineKeyboardMarkup:
     """The confirmation buttons of a flow: [yes] packs `ok`, [no] packs `cancel`."""
     return keyboard([[(yes, ok.pack()), (no, cancel.pack())]])

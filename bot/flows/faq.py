@@ -18,6 +18,7 @@ from bot.flows import callbacks as cb
 from bot.flows.common import (
     Context,
     Handler,
+    KeptKeyboard,
     Services,
     Step,
     answer_query,
@@ -78,7 +79,7 @@ def _answer_keyboard(svc: Services, entry: Entry, lang: str, mid_flow: bool) -> 
             (cat.text(lang, "faq.btn_unhelpful"), cb.FaqVote("dn", entry.id).pack()),
         ]
     )
-    return keyboard(rows)
+    return KeptKeyboard.of(rows)
 
 
 _KEYBOARDS = AnswerKeyboards()

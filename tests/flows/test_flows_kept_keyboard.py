@@ -1,0 +1,39 @@
+"""KeptKeyboard: a keyboard sent many times serialises once, to exactly what PTB sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from telegram import InlineKeyboardButton
+from telegram.request._requestparameter import RequestParameter  # what PTB sends
+
+from bot.flows.common import KeptKeyboard, keyboard
+
+ROWS = [[("👍 도움이 됐어요", "faq:vote:up:x")], [("❔ 해제", "faq:e:y"), ("등록", "act:reg")]]
+
+
+def test_a_kept_keyboard_goes_out_as_the_plain_one_and_is_serialised_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain, kept = keyboard(ROWS), KeptKeyboard.of(ROWS)
+    assert kept == plain
+    wire = RequestParameter.from_input("reply_markup", kept).json_value
+    assert wire == RequestParameter.from_input("reply_markup", plain).json_value
+    assert kept.to_dict(recursive=False) == plain.to_dict(recursive=False)
+
+    serialised = 0
+    real = InlineKeyboardButton.to_dict
+
+    def counting(self: InlineKeyboardButton, recursive: bool = True) -> Any:
+        nonlocal serialised
+        serialised += 1
+        return real(self, recursive=recursive)
+
+    monkeypatch.setattr(InlineKeyboardButton, "to_dict", counting)
+    for _ in range(3):
+        first = kept.to_dict()
+        first["changed"] = True  # a caller's change stays its own
+    assert serialised == 0  # serialised before, when it was first sent
+    assert kept.to_dict() == plain.to_dict() and "changed" not in kept.to_dict()
+    assert serialised == 3  # the plain keyboard's three buttons, every time
