@@ -138,8 +138,9 @@ async def create_application(
         .base_file_url(settings.api_file_url)
         .persistence(SqlitePersistence(store))
         .context_types(CONTEXT_TYPES)
-        # 16 chats at a time: more only makes the scheduling unfair (p99 0.34 s at 16,
-        # 0.74 s at 256, same throughput; bench/e2e.py).
+        # MAX_CONCURRENT_UPDATES chats at a time (64): at 16 the slots, mostly waiting on the
+        # FAQ worker and Telegram's answers, bounded throughput (bench/e2e.py: 0.58 x the floor
+        # echo at 16, 0.74-0.79 at 64, p99 236 -> 138-170 ms).
         .concurrent_updates(processor)
         .request(requests)
         .get_updates_request(updates_request)
