@@ -114,7 +114,7 @@ async def start(update: Update, context: Context) -> int:
     reply = Reply(update, context)
     context.sessions.drop(user.id)
     await _close_open_confirm(context)
-    if await _locked(reply, user.id) or await _at_limit(reply, user.id):
+    if await refused_if_locked(reply, user.id) or await refused_at_limit(reply, user.id):
         return end_flow(update, context)
     touch_flow(context, FLOW)
     context.sessions.restart(user.id)
@@ -218,7 +218,7 @@ async def receive_password(update: Update, context: Context) -> int | None:
         return await _files_lost(reply, user.id)
     touch_flow(context, FLOW)
     lock_id = _lock_id(phase)
-    if await _locked(reply, user.id, lock_id):
+    if await refused_if_locked(reply, user.id, lock_id):
         return end_flow(update, context)
     candidates = password_candidates(secret.value)
     del secret
@@ -281,7 +281,7 @@ async def confirm(update: Update, context: Context, data: cb.RegisterConfirm) ->
     try:
         registrable(context, info)  # again: the summary may have been shown before midnight
     except core.NotRegistrable as error:
-        await _error(reply, error, info)
+        await say_error(reply, error, info)
         return _after_refusal(reply, user.id)
     record = NewCertificate.of(
         info, key_format=phase.bundle.key_format, cert_der=phase.bundle.cert_der
@@ -363,7 +363,7 @@ async def _reprompt(reply: Reply, state: int) -> None:
         await _ask_confirm(reply, phase.bundle, passed="register.passed_earlier")
 
 
-async def _at_limit(reply: Reply, user_id: int) -> bool:
+async def refused_at_limit(reply: Reply, user_id: int) -> bool:
     """If the user has as many certificates as allowed, say so (offering release)."""
     active = await reply.context.store.active_certificates_of(user_id)
     limit = reply.context.settings.max_active_certificates
@@ -377,7 +377,7 @@ async def _at_limit(reply: Reply, user_id: int) -> bool:
     return True
 
 
-async def _locked(reply: Reply, user_id: int, certificate: str | None = None) -> bool:
+async def refused_if_locked(reply: Reply, user_id: int, certificate: str | None = None) -> bool:
     """If the user (or this certificate) is locked, say until when and return True."""
     state = await reply.context.store.registration_lock(user_id, certificate)
     if state.locked_until is None:
@@ -412,7 +412,7 @@ async def _download(
         # Parsing is CPU work on untrusted bytes: off the event loop.
         return await asyncio.to_thread(core.classify, document.file_name, data)
     except core.CertificateError as error:
-        await _error(reply, error)
+        await say_error(reply, error)
         return None
     finally:
         del data
@@ -442,7 +442,7 @@ async def _assemble(
             # Nothing can be shown before the password opens it: ask for the password first.
             return await _ask_pfx_password(reply, user_id, uploaded.data)
         except core.CertificateError as error:
-            await _error(reply, error)
+            await say_error(reply, error)
             return None
         collecting.files.append(uploaded)
         _add_unique(collecting.found, made.bundles)
@@ -459,7 +459,7 @@ async def _assemble(
         except core.CertificateError as error:
             collecting.files.pop()
             collecting.loose.pop()
-            await _error(reply, error)
+            await say_error(reply, error)
             return None
         collecting.paired = list(pairing.bundles)
         missing = pairing.missing
@@ -488,7 +488,7 @@ def _add_unique(
 
 async def _ask_pfx_password(reply: Reply, user_id: int, pfx: bytes) -> int:
     reply.context.sessions.move(user_id, AwaitingPassword(pfx=pfx))
-    if await _locked(reply, user_id, _file_id(pfx)):
+    if await refused_if_locked(reply, user_id, _file_id(pfx)):
         return end_flow(reply.update, reply.context)
     await reply.tr("register.protected_pfx")
     return ASK_PASSWORD
@@ -540,7 +540,7 @@ async def _present(reply: Reply, user_id: int, bundle: core.CertificateBundle) -
     checked = await _checked(reply, bundle)
     if checked is None:
         return _after_refusal(reply, user_id)
-    if await _locked(reply, user_id, cert_lock_id(bundle.info)):
+    if await refused_if_locked(reply, user_id, cert_lock_id(bundle.info)):
         return end_flow(reply.update, reply.context)
     reply.context.sessions.move(user_id, AwaitingPassword(bundle=checked))
     await reply.tr("register.ask_password")
@@ -556,7 +556,7 @@ async def _checked(reply: Reply, bundle: core.CertificateBundle) -> core.Certifi
         info = registrable(context, bundle.info)
     except core.NotRegistrable as error:
         reply.note(summary(context.catalog, lang, bundle.info, context.clock.now()), protect=True)
-        await _error(reply, error, bundle.info)
+        await say_error(reply, error, bundle.info)
         return None
     reply.note(summary(context.catalog, lang, info, context.clock.now()), protect=True)
     user = reply.update.effective_user
@@ -647,7 +647,7 @@ async def _unlock_any(
 
 async def _unlock_failed(reply: Reply, user_id: int, error: core.CertificateError) -> int:
     """The files cannot be unlocked at all (e.g. a key of another certificate): ask again."""
-    await _error(reply, error)
+    await say_error(reply, error)
     reply.context.sessions.restart(user_id)
     await reply.tr("register.ask_files")
     return ASK_FILES
@@ -665,7 +665,7 @@ async def _unlocked(
         checked = await _checked(reply, bundle)
         if checked is None:
             return _after_refusal(reply, user_id)
-        if await _locked(reply, user_id, cert_lock_id(bundle.info)):
+        if await refused_if_locked(reply, user_id, cert_lock_id(bundle.info)):
             return end_flow(reply.update, reply.context)
         bundle = checked
     if reply.context.settings.require_identity_check:
@@ -814,7 +814,7 @@ async def _store(reply: Reply, user_id: int, record: NewCertificate) -> int:
     return END
 
 
-async def _error(
+async def say_error(
     reply: Reply, error: core.CertificateError, info: core.CertificateInfo | None = None
 ) -> None:
     """Say the catalog message of `error` (through its class hierarchy), with its values."""

@@ -2,8 +2,8 @@
 
 Everything is the register flow's own code, called, not copied: `inspect_certificate`, the
 flow's `registrable` (check_registrable at the app clock under the app's trust anchors, plus
-the look-alike issuer check), its lock and limit checks and its error messages (`_locked`,
-`_at_limit`, `_error`, `message_key`), `Store.register_certificate` (limits, one user per
+the look-alike issuer check), its lock and limit checks and its error messages (`refused_if_locked`,
+`refused_at_limit`, `say_error`, `message_key`), `Store.register_certificate` (limits, one user per
 certificate, audited) and `Store.record_wrong_password` / `record_wrong_identity` (attempt
 locks, audited). The chat gets what the flow would have said there; on success the same
 `register.done` text as the upload flow, after the certificate's summary (bot.flows.render).
@@ -99,21 +99,21 @@ class PolicyBackend:
         try:
             info = core.inspect_certificate(cert_der)
         except core.CertificateError as error:
-            await flow._error(reply, error)
+            await flow.say_error(reply, error)
             return Outcome(False, error_code(error))
         store = context.store
         for scope in dict.fromkeys((lock_id(info), info.fingerprint_sha256)):
-            if await flow._locked(reply, user_id, scope):
+            if await flow.refused_if_locked(reply, user_id, scope):
                 state = await store.registration_lock(user_id, scope)
                 until = state.locked_until.isoformat() if state.locked_until else ""
                 return Outcome(False, "locked", {"until": until})
-        if await flow._at_limit(reply, user_id):
+        if await flow.refused_at_limit(reply, user_id):
             return Outcome(False, "limit_reached")
         try:
             checked = flow.registrable(context, info)
         except core.NotRegistrable as error:
             reply.note(await self._summary(turn, info), protect=True)
-            await flow._error(reply, error, info)
+            await flow.say_error(reply, error, info)
             moment = info.not_before if isinstance(error, core.NotYetValid) else info.not_after
             lang = await language(turn.update, context)
             values = {"date": format_date(moment, lang), "issuer": info.issuer_dn}
