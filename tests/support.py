@@ -33,18 +33,23 @@ async def upload_pair(user: ScriptedUser, gen: GeneratedCertificate) -> list[Bot
     return await user.upload(gen.key_blob, "signPri.key")
 
 
+async def upload_as(user: ScriptedUser, gen: GeneratedCertificate, how: str) -> list[BotMessage]:
+    """Send the certificate the way a customer might: "pair" (signCert.der + signPri.key),
+    "pfx" (one export file) or "zip" (an NPKI folder zipped); the replies to the last file."""
+    if how == "pair":
+        return await upload_pair(user, gen)
+    if how == "pfx":
+        assert gen.pfx is not None
+        return await user.upload(gen.pfx, "export.pfx")
+    return await user.upload(gen.zip_bytes, "cert.zip")
+
+
 async def register(
     user: ScriptedUser, gen: GeneratedCertificate, *, how: str = "pair", password: str | None = None
 ) -> list[BotMessage]:
     """A complete registration; returns the replies to the final [등록]."""
     await user.ask("/register")
-    if how == "pair":
-        await upload_pair(user, gen)
-    elif how == "pfx":
-        assert gen.pfx is not None
-        await user.upload(gen.pfx, "export.pfx")
-    else:
-        await user.upload(gen.zip_bytes, "cert.zip")
+    await upload_as(user, gen, how)
     await user.ask(password or gen.password)
     return await user.tap("등록")
 

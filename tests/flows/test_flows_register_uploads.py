@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import cert
-from tests.support import rendered, says, upload_pair
+from tests.support import rendered, says, upload_as
 
 
 @pytest.mark.parametrize("how", ["pair", "pfx", "zip"])
@@ -15,13 +15,7 @@ async def test_uploads_are_deleted_and_the_user_told_once(bot: Any, how: str) ->
     user = bot.user(4201)
     gen = cert(fmt="pfx") if how == "pfx" else cert()
     await user.ask("/register")
-    if how == "pair":
-        await upload_pair(user, gen)
-    elif how == "pfx":
-        assert gen.pfx is not None
-        await user.upload(gen.pfx, "export.pfx")
-    else:
-        await user.upload(gen.zip_bytes, "cert.zip")
+    await upload_as(user, gen, how)
     documents = [m for m in user.user_messages if m.kind == "document"]
     assert documents and all(m.deleted for m in documents)
     told = [m for m in user.messages if rendered("register.file_deleted") in m.plain]
