@@ -123,3 +123,15 @@ def test_conversation_states_are_the_flows_states() -> None:
     handler = conversation.build(Settings(_env_file=None, bot_token="1:x"))  # type: ignore[call-arg]
     expected = {*register.states(), *release.states(), ConversationHandler.TIMEOUT}
     assert set(handler.states) == expected
+
+
+def test_the_architecture_doc_shows_the_diagrams_as_shipped() -> None:
+    """docs/architecture.md carries copies of the .mmd files for readers of the repository:
+    they must not drift from the tested sources."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
+    copies = re.findall(r"```mermaid\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    sources = [
+        Path(m.__file__ or "").with_suffix(".mmd").read_text(encoding="utf-8")
+        for m in (register, release)
+    ]
+    assert [c.strip() for c in copies] == [s.strip() for s in sources]
