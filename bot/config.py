@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     # load more updates then come per call (less CPU per update, bench/e2e.py); a quiet chat's
     # reply comes at most this much later; a backlog (full batches) is fetched without pauses.
     poll_pause_seconds: float = Field(default=0.005, ge=0, le=1)
-    # Chats handled at once (one update each), and as many connections to the Bot API. An
+    # Chats handled at once (one update each); on aiohttp as many Bot API connections (+8). An
     # update spends most of its time waiting (the FAQ worker, the sendMessage round trip), so
     # the cap is set above the chats active at once: at 16 it, not the CPU, bounded throughput.
     max_concurrent_updates: int = Field(default=64, ge=1, le=1024)

@@ -143,6 +143,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """How many updates hold a global slot now."""
         return self._running
 
+    def queued(self, key: int) -> int:
+        """The chat's updates that reached this processor: waiting for their turn or running."""
+        return self._waiting.get(key, 0)
+
     def pending(self, key: int) -> int:
         """The chat's updates queued or running, plus those let through raw and on their way."""
         return self._waiting.get(key, 0) + self._transit.get(key, 0)

@@ -257,11 +257,17 @@ def _multipart(request_data: RequestData) -> aiohttp.FormData:
     return form
 
 
+# Connections beyond one per update slot: replies sent outside a slot (the flood notice, the
+# Mini App's messages to the chat) must not wait for a busy slot's connection.
+SPARE_CONNECTIONS = 8
+
+
 def build_requests(
     client: str, *, max_download_bytes: int, pool_size: int = 64
 ) -> tuple[BaseRequest, BaseRequest]:
     """(request for bot methods, request for getUpdates) for HTTP_CLIENT `client`; on aiohttp
-    `pool_size` connections, one per update handled at once (MAX_CONCURRENT_UPDATES).
+    `pool_size` connections, one per update handled at once (MAX_CONCURRENT_UPDATES), plus
+    SPARE_CONNECTIONS. httpx keeps a pool of 8 (its pool is scanned on every request).
 
     getUpdates gets its own single connection, as in PTB; the Bot adds the long-poll timeout
     to its read timeout on each call.
@@ -270,6 +276,9 @@ def build_requests(
         # PTB's defaults, except the modest pool: httpcore scans its whole pool per request.
         return HTTPXRequest(connection_pool_size=8), HTTPXRequest(connection_pool_size=1)
     return (
-        AiohttpRequest(connection_pool_size=pool_size, max_download_bytes=max_download_bytes),
+        AiohttpRequest(
+            connection_pool_size=pool_size + SPARE_CONNECTIONS,
+            max_download_bytes=max_download_bytes,
+        ),
         AiohttpRequest(connection_pool_size=1),
     )

@@ -7,6 +7,7 @@ import io
 import os
 import zipfile
 from collections.abc import Sequence
+from typing import Literal
 
 from bot.certs.testgen import GeneratedCertificate, fake_ca_bundle_path
 from bot.emulator import BotMessage, ScriptedUser
@@ -33,7 +34,9 @@ async def upload_pair(user: ScriptedUser, gen: GeneratedCertificate) -> list[Bot
     return await user.upload(gen.key_blob, "signPri.key")
 
 
-async def upload_as(user: ScriptedUser, gen: GeneratedCertificate, how: str) -> list[BotMessage]:
+async def upload_as(
+    user: ScriptedUser, gen: GeneratedCertificate, how: Literal["pair", "pfx", "zip"]
+) -> list[BotMessage]:
     """Send the certificate the way a customer might: "pair" (signCert.der + signPri.key),
     "pfx" (one export file) or "zip" (an NPKI folder zipped); the replies to the last file."""
     if how == "pair":
@@ -45,7 +48,11 @@ async def upload_as(user: ScriptedUser, gen: GeneratedCertificate, how: str) -> 
 
 
 async def register(
-    user: ScriptedUser, gen: GeneratedCertificate, *, how: str = "pair", password: str | None = None
+    user: ScriptedUser,
+    gen: GeneratedCertificate,
+    *,
+    how: Literal["pair", "pfx", "zip"] = "pair",
+    password: str | None = None,
 ) -> list[BotMessage]:
     """A complete registration; returns the replies to the final [등록]."""
     await user.ask("/register")

@@ -145,9 +145,16 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
 class KeptKeyboard(InlineKeyboardMarkup):
     """A keyboard built once and sent many times (AnswerKeyboards): PTB serialises the
     reply_markup of every message anew (`to_dict` over each button, a few percent of the bot's
-    CPU per answer); this one is immutable like any PTB object, so it serialises once."""
+    CPU per answer); this one is immutable like any PTB object, so it serialises once.
+
+    `to_dict()` gives a fresh top-level dict over the kept rows: PTB only reads them (into
+    JSON); whoever wants to change a button builds a new keyboard, as with any PTB object.
+    Equal to, and hashed like, the plain InlineKeyboardMarkup with the same buttons."""
 
     __slots__ = ("_wire",)
+
+    def __hash__(self) -> int:
+        return hash((InlineKeyboardMarkup, self._id_attrs))
 
     @classmethod
     def of(cls, rows: Sequence[Sequence[tuple[str, str]]]) -> KeptKeyboard:
@@ -158,10 +165,8 @@ class KeptKeyboard(InlineKeyboardMarkup):
             return super().to_dict(recursive=False)
         wire: dict[str, Any] | None = getattr(self, "_wire", None)
         if wire is None:
-            wire = super().to_dict()
-            with self._unfrozen():
-                self._wire = wire
-        return dict(wire)  # a caller may add keys; the buttons are only read (json.dumps)
+            wire = self._wire = super().to_dict()  # PTB's frozen objects allow private names
+        return dict(wire)
 
 
 def yes_no(yes: str, no: str, ok: cb.CallbackData, cancel: cb.CallbackData) -> InlineKeyboardMarkup:

@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 
 from bot.processor import DroppedUpdate, PerChatUpdateProcessor, raw_key
-from bot.request import AiohttpRequest
+from bot.request import SPARE_CONNECTIONS, AiohttpRequest
 
 FLOOD_NOTICE = "메시지가 한꺼번에 너무 많이 와서"
 
@@ -144,11 +144,14 @@ async def test_filter_raw_drops_only_a_flooding_chats_excess() -> None:
 
 
 async def _until(condition: Callable[[], bool], what: str) -> None:
-    """Wait for a state of the bot's process to be reached (checked on each loop turn)."""
-    async with asyncio.timeout(30):
-        while not condition():
-            await asyncio.sleep(0.005)
-    assert condition(), what
+    """Let the loop run (bot and emulator share it) until `condition` holds: loop turns, no
+    timer; the deadline only turns a hang into a failure that says what was awaited."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"never reached: {what}")
+        await asyncio.sleep(0)
 
 
 async def test_max_concurrent_updates_caps_the_chats_handled_at_once(
@@ -161,7 +164,8 @@ async def test_max_concurrent_updates_caps_the_chats_handled_at_once(
     emulator, processor = bot.emulator, bot.app.update_processor
     assert isinstance(processor, PerChatUpdateProcessor)
     assert processor.max_concurrent_updates == 2
-    assert isinstance(bot.app.bot.request, AiohttpRequest) and bot.app.bot.request.pool_size == 2
+    request = bot.app.bot.request
+    assert isinstance(request, AiohttpRequest) and request.pool_size == 2 + SPARE_CONNECTIONS
     users = [bot.user(8101 + n) for n in range(3)]
     for user in users:
         emulator.hold_calls(user.chat_id)
@@ -169,8 +173,10 @@ async def test_max_concurrent_updates_caps_the_chats_handled_at_once(
         for user in users:
             await user.send_text("/help")
         await _until(
-            lambda: emulator.held_waiting.total() == 2
-            and sum(processor.pending(u.chat_id) for u in users) == 3,
+            lambda: (
+                emulator.held_waiting.total() == 2
+                and sum(processor.queued(u.chat_id) for u in users) == 3
+            ),
             "two replies held, all three updates in the processor",
         )
         # Entering a free slot does not yield: a third update with a slot would be running.

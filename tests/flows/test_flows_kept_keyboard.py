@@ -37,3 +37,23 @@ def test_a_kept_keyboard_goes_out_as_the_plain_one_and_is_serialised_once(
     assert serialised == 0  # serialised before, when it was first sent
     assert kept.to_dict() == plain.to_dict() and "changed" not in kept.to_dict()
     assert serialised == 3  # the plain keyboard's three buttons, every time
+
+
+async def test_a_repeated_faq_answer_sends_the_keyboard_serialised_the_first_time(
+    bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = bot.user(8301)
+    first = await user.ask("인증서 등록 어떻게 해요")
+    assert first[-1].buttons  # the answer's action, related entries and votes
+    serialised = 0
+    real = InlineKeyboardButton.to_dict
+
+    def counting(self: InlineKeyboardButton, recursive: bool = True) -> Any:
+        nonlocal serialised
+        serialised += 1
+        return real(self, recursive=recursive)
+
+    monkeypatch.setattr(InlineKeyboardButton, "to_dict", counting)
+    again = await user.ask("인증서 등록 어떻게 해요")
+    assert again[-1].buttons == first[-1].buttons and again[-1].plain == first[-1].plain
+    assert serialised == 0
