@@ -138,9 +138,9 @@ async def create_application(
         .base_file_url(settings.api_file_url)
         .persistence(SqlitePersistence(store))
         .context_types(CONTEXT_TYPES)
-        # MAX_CONCURRENT_UPDATES chats at a time (64): at 16 the slots, mostly waiting on the
-        # FAQ worker and Telegram's answers, bounded throughput (bench/e2e.py: 0.58 x the floor
-        # echo at 16, 0.74-0.79 at 64, p99 236 -> 138-170 ms).
+        # MAX_CONCURRENT_UPDATES chats at a time: slots mostly wait (FAQ worker, Telegram's
+        # answer), so a cap below the chats active at once bounds throughput (README,
+        # Performance: 0.58 x the floor echo at 16 slots, 0.64-0.79 at 64).
         .concurrent_updates(processor)
         .request(requests)
         .get_updates_request(updates_request)

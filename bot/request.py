@@ -263,7 +263,7 @@ SPARE_CONNECTIONS = 8
 
 
 def build_requests(
-    client: str, *, max_download_bytes: int, pool_size: int = 64
+    client: str, *, max_download_bytes: int, pool_size: int
 ) -> tuple[BaseRequest, BaseRequest]:
     """(request for bot methods, request for getUpdates) for HTTP_CLIENT `client`; on aiohttp
     `pool_size` connections, one per update handled at once (MAX_CONCURRENT_UPDATES), plus

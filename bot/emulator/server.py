@@ -202,6 +202,17 @@ class BotApiEmulator(MessageMethods, UpdateDelivery):
         if held is not None:
             held.set()
 
+    async def _wait_held(self, chat_id: int, held: asyncio.Event) -> None:
+        """One call of a held chat, counted in `held_waiting` (a change of that chat for its
+        waiting scripted user) until `release_calls`."""
+        self.held_waiting[chat_id] += 1
+        self._progress.chat_changed(chat_id)
+        try:
+            await held.wait()
+        finally:
+            self.held_waiting[chat_id] -= 1
+            self._progress.chat_changed(chat_id)
+
     # ----------------------------------------------------------------- waiting on the bot
 
     def connect_processor(self, processor: ProcessorWithListeners) -> Callable[[], None]:
@@ -378,13 +389,8 @@ class BotApiEmulator(MessageMethods, UpdateDelivery):
         try:
             params = normalise(params)
             chat_id = params.get("chat_id")
-            held = self._held.get(chat_id) if isinstance(chat_id, int) else None
-            if held is not None and isinstance(chat_id, int):
-                self.held_waiting[chat_id] += 1
-                try:
-                    await held.wait()
-                finally:
-                    self.held_waiting[chat_id] -= 1
+            if isinstance(chat_id, int) and (held := self._held.get(chat_id)) is not None:
+                await self._wait_held(chat_id, held)
             self._log_call(method, params, request.files)
             failure = self._take_failure(method)
             if failure is not None:

@@ -145,7 +145,8 @@ async def test_filter_raw_drops_only_a_flooding_chats_excess() -> None:
 
 async def _until(condition: Callable[[], bool], what: str) -> None:
     """Let the loop run (bot and emulator share it) until `condition` holds: loop turns, no
-    timer; the deadline only turns a hang into a failure that says what was awaited."""
+    timer; the deadline only turns a hang into a failure that says what was awaited. For
+    state of the bot's processor, which no emulator change signals (else ScriptedUser.wait_until)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
     while not condition():
@@ -184,8 +185,8 @@ async def test_max_concurrent_updates_caps_the_chats_handled_at_once(
         first = next(u for u in users if emulator.held_waiting[u.chat_id])
         waiting = next(u for u in users if not emulator.held_waiting[u.chat_id])
         emulator.release_calls(first.chat_id)
-        await _until(lambda: first.message_count == 1, "the released chat answered")
-        await _until(lambda: emulator.held_waiting[waiting.chat_id] == 1, "the third got a slot")
+        await first.wait_for_count(1)  # the released chat answered
+        await waiting.wait_until(lambda: emulator.held_waiting[waiting.chat_id] == 1)  # a slot
     finally:
         for user in users:
             emulator.release_calls(user.chat_id)

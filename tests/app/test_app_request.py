@@ -40,7 +40,7 @@ def make_bot(emulator: BotApiEmulator, request: BaseRequest, updates: BaseReques
 
 @pytest.fixture(params=["aiohttp", "httpx"])
 async def bot(request: Any, emulator: BotApiEmulator) -> AsyncIterator[Bot]:
-    requests = build_requests(request.param, max_download_bytes=CAP)
+    requests = build_requests(request.param, max_download_bytes=CAP, pool_size=16)
     async with make_bot(emulator, *requests) as bot:
         yield bot
 
@@ -269,7 +269,7 @@ async def test_polling_pauses_only_after_a_batch_that_was_not_full(
 ) -> None:
     """getUpdates with batch_pause: 1-99 updates → the next call waits first (more updates per
     call under load); 100 (a backlog) or none (the long poll ran out) → no pause."""
-    requests = build_requests("aiohttp", max_download_bytes=CAP)
+    requests = build_requests("aiohttp", max_download_bytes=CAP, pool_size=16)
     updates = requests[1]
     assert isinstance(updates, AiohttpRequest)
     updates.batch_pause = 0.25
